@@ -1,0 +1,41 @@
+# The two commands that matter: `make up` (the whole stack, embedded) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := shared $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
+SOURCES := shared/src/jinlin $(foreach p,$(wildcard services/*/src/*),$(p))
+INSTALLED := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: up demo test lint format bench install clean
+
+$(INSTALLED): constraints.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.3"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+		-e "./shared[test]" $(foreach p,$(filter-out shared,$(PACKAGES)),-e ./$(p))
+	@touch $@
+
+install: $(INSTALLED)
+
+up: $(INSTALLED)
+	$(BIN)/jinlin up
+
+demo: $(INSTALLED)
+	$(BIN)/jinlin up --demo
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(SOURCES)
+
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""jinlin's shared kernel: the pieces every service is built from."""

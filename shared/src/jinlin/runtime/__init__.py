@@ -1,0 +1,1 @@
+"""Running real processes: the embedded nats-server and service children."""

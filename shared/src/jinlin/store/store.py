@@ -1,0 +1,328 @@
+"""The event store: appends under one write lock, reads in log order."""
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jinlin.events.base import DomainEvent
+from jinlin.events.canonical import canonical_json
+from jinlin.events.chain import GENESIS_HASH, event_hash
+from jinlin.events.envelope import CloudEvent
+from jinlin.events.registry import EventRegistry
+from jinlin.store.engine import StoreEngines
+from jinlin.store.errors import ConcurrencyError
+from jinlin.store.projection import Projection
+from jinlin.store.records import ANY_VERSION, CommandContext, StoredEvent, StoredResponse, Stream
+from jinlin.store.schema import events, idempotency, kernel_metadata, positions, processed_messages
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _row_to_event(row: Row[Any], source: str) -> StoredEvent:
+    # ``source`` is the same for every event of a store, so it is not stored per row.
+    envelope = CloudEvent.model_construct(
+        specversion="1.0",
+        id=row.id,
+        source=source,
+        type=row.type,
+        subject=row.subject,
+        time=row.time,
+        datacontenttype="application/json",
+        data=json.loads(row.data),
+        caseid=row.caseid,
+        causationid=row.causationid,
+        actor=row.actor,
+        streamversion=row.stream_version,
+        sequence=row.sequence,
+        hash=row.hash,
+        prevhash=row.prevhash,
+    )
+    return StoredEvent(envelope=envelope, stream=row.stream, nats_subject=row.nats_subject)
+
+
+class EventStore:
+    """One service's store. ``projections`` are updated in the same transaction as each append."""
+
+    def __init__(
+        self,
+        engines: StoreEngines,
+        registry: EventRegistry,
+        *,
+        projections: Sequence[Projection] = (),
+    ) -> None:
+        self.engines = engines
+        self.registry = registry
+        self.service = registry.service
+        self.source = f"/jinlin/{registry.service}"
+        self.projections = list(projections)
+
+    # -- schema ------------------------------------------------------------------------------------
+
+    async def create_schema(self, *extra_metadata: Any) -> None:
+        async with self.engines.writer.begin() as conn:
+            await conn.run_sync(kernel_metadata.create_all)
+            for metadata in extra_metadata:
+                await conn.run_sync(metadata.create_all)
+
+    async def close(self) -> None:
+        await self.engines.dispose()
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self, context: CommandContext) -> AsyncIterator["Transaction"]:
+        """A write transaction: commit on normal exit, roll back everything on an exception."""
+        async with self.engines.writer.begin() as conn:
+            await self.engines.lock_for_append(conn)
+            yield Transaction(self, conn, context)
+
+    async def append(
+        self,
+        stream: Stream,
+        expected_version: int,
+        new_events: Sequence[DomainEvent],
+        context: CommandContext,
+    ) -> list[StoredEvent]:
+        async with self.transaction(context) as tx:
+            return await tx.append(stream, expected_version, new_events)
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    async def read_stream(self, stream: Stream, from_version: int = 1) -> list[StoredEvent]:
+        async with self.engines.reader.connect() as conn:
+            return await _read_stream(conn, self.source, stream, from_version)
+
+    async def read_log(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """Events with ``sequence > after``, in log (= commit) order."""
+        query = select(*events.c).where(events.c.sequence > after).order_by(events.c.sequence).limit(limit)
+        async with self.engines.reader.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_row_to_event(row, self.source) for row in rows]
+
+    async def read_case(self, caseid: str) -> list[StoredEvent]:
+        query = select(*events.c).where(events.c.caseid == caseid).order_by(events.c.sequence)
+        async with self.engines.reader.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_row_to_event(row, self.source) for row in rows]
+
+    async def last_sequence(self) -> int:
+        async with self.engines.reader.connect() as conn:
+            value = (await conn.execute(select(func.max(events.c.sequence)))).scalar()
+        return int(value or 0)
+
+    async def stream_version(self, stream: Stream) -> int:
+        async with self.engines.reader.connect() as conn:
+            return await _stream_version(conn, stream)
+
+    async def find_response(self, scope: str, key: str) -> StoredResponse | None:
+        async with self.engines.reader.connect() as conn:
+            return await _find_response(conn, scope, key)
+
+    async def position(self, name: str) -> int:
+        async with self.engines.reader.connect() as conn:
+            value = (await conn.execute(select(positions.c.position).where(positions.c.name == name))).scalar()
+        return int(value or 0)
+
+    async def set_position(self, name: str, position: int) -> None:
+        """Record a follower's position (the relay's, say). Never moves backwards."""
+        async with self.engines.writer.begin() as conn:
+            current = (await conn.execute(select(positions.c.position).where(positions.c.name == name))).scalar()
+            if current is None:
+                await conn.execute(insert(positions).values(name=name, position=position, updated_at=utc_now()))
+            elif position > current:
+                await conn.execute(
+                    positions.update().where(positions.c.name == name).values(position=position, updated_at=utc_now())
+                )
+
+    # -- projections -------------------------------------------------------------------------------
+
+    async def rebuild_projections(self, batch_size: int = 5000) -> int:
+        """Empty every read model and replay the whole log into it, in one transaction. Returns the count."""
+        count = 0
+        async with self.engines.writer.begin() as conn:
+            await self.engines.lock_for_append(conn)
+            for projection in self.projections:
+                for table in reversed(projection.tables):
+                    await conn.execute(delete(table))
+            after = 0
+            while True:
+                query = select(*events.c).where(events.c.sequence > after).order_by(events.c.sequence).limit(batch_size)
+                rows = (await conn.execute(query)).all()
+                if not rows:
+                    break
+                for row in rows:
+                    stored = _row_to_event(row, self.source)
+                    for projection in self.projections:
+                        await projection.apply(conn, stored)
+                count += len(rows)
+                after = rows[-1].sequence
+        return count
+
+
+async def _stream_version(conn: AsyncConnection, stream: Stream) -> int:
+    query = select(func.max(events.c.stream_version)).where(events.c.stream == stream.key)
+    return int((await conn.execute(query)).scalar() or 0)
+
+
+async def _read_stream(conn: AsyncConnection, source: str, stream: Stream, from_version: int) -> list[StoredEvent]:
+    query = (
+        select(*events.c)
+        .where(events.c.stream == stream.key, events.c.stream_version >= from_version)
+        .order_by(events.c.stream_version)
+    )
+    rows = (await conn.execute(query)).all()
+    return [_row_to_event(row, source) for row in rows]
+
+
+async def _find_response(conn: AsyncConnection, scope: str, key: str) -> StoredResponse | None:
+    query = select(idempotency).where(idempotency.c.scope == scope, idempotency.c.key == key)
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    return StoredResponse(
+        status_code=row.status_code,
+        body=bytes(row.body),
+        headers=json.loads(row.headers),
+        fingerprint=row.fingerprint,
+    )
+
+
+class Transaction:
+    """One write transaction: appends, read-model rows, the idempotency record and processed message ids."""
+
+    def __init__(self, store: EventStore, conn: AsyncConnection, context: CommandContext) -> None:
+        self.store = store
+        self.connection = conn
+        self.context = context
+        self._tail: tuple[int, str] | None = None
+        self.appended: list[StoredEvent] = []
+
+    async def read_stream(self, stream: Stream, from_version: int = 1) -> list[StoredEvent]:
+        return await _read_stream(self.connection, self.store.source, stream, from_version)
+
+    async def stream_version(self, stream: Stream) -> int:
+        return await _stream_version(self.connection, stream)
+
+    async def _load_tail(self) -> tuple[int, str]:
+        if self._tail is None:
+            row = (
+                await self.connection.execute(
+                    select(events.c.sequence, events.c.hash).order_by(events.c.sequence.desc()).limit(1)
+                )
+            ).first()
+            self._tail = (row.sequence, row.hash) if row else (0, GENESIS_HASH)
+        return self._tail
+
+    async def append(
+        self,
+        stream: Stream,
+        expected_version: int,
+        new_events: Sequence[DomainEvent],
+        *,
+        caseid: str | None = None,
+        causationid: str | None = None,
+    ) -> list[StoredEvent]:
+        """Append to one stream; several calls in one transaction append to several streams atomically.
+
+        Raises :class:`ConcurrencyError` when the stream is not at ``expected_version`` (0: must not exist);
+        the caller's transaction then rolls back and nothing of it is written.
+        """
+        current = await self.stream_version(stream)
+        if expected_version != ANY_VERSION and current != expected_version:
+            raise ConcurrencyError(stream.key, expected_version, current)
+        if not new_events:
+            return []
+        sequence, prevhash = await self._load_tail()
+        case = caseid or self.context.caseid or stream.id
+        cause = causationid or self.context.causationid
+        now = utc_now()
+        rows: list[dict[str, Any]] = []
+        stored: list[StoredEvent] = []
+        for offset, domain_event in enumerate(new_events, start=1):
+            sequence += 1
+            fields: dict[str, Any] = {
+                "specversion": "1.0",
+                "id": str(uuid.uuid4()),
+                "source": self.store.source,
+                "type": self.store.registry.type_of(domain_event),
+                "subject": stream.id,
+                "time": now,
+                "datacontenttype": "application/json",
+                "data": json.loads(domain_event.model_dump_json()),
+                "caseid": case,
+                "causationid": cause,
+                "actor": self.context.actor,
+                "streamversion": current + offset,
+                "sequence": sequence,
+                "prevhash": prevhash,
+            }
+            fields["hash"] = prevhash = event_hash(fields)
+            envelope = CloudEvent.model_construct(**fields)
+            nats_subject = f"jinlin.{self.store.service}.{stream.key}.{type(domain_event).token()}"
+            stored.append(StoredEvent(envelope=envelope, stream=stream.key, nats_subject=nats_subject))
+            rows.append(
+                {
+                    "sequence": sequence,
+                    "id": fields["id"],
+                    "stream": stream.key,
+                    "stream_version": fields["streamversion"],
+                    "type": fields["type"],
+                    "subject": stream.id,
+                    "nats_subject": nats_subject,
+                    "time": now,
+                    "caseid": case,
+                    "causationid": cause,
+                    "actor": self.context.actor,
+                    "data": canonical_json(fields["data"]).decode(),
+                    "hash": fields["hash"],
+                    "prevhash": fields["prevhash"],
+                }
+            )
+        try:
+            await self.connection.execute(insert(events), rows)
+        except IntegrityError as exc:
+            # Another process appended to the stream in between (only possible without the write lock).
+            raise ConcurrencyError(stream.key, expected_version, await self.stream_version(stream)) from exc
+        self._tail = (sequence, prevhash)
+        for event in stored:
+            for projection in self.store.projections:
+                await projection.apply(self.connection, event)
+        self.appended.extend(stored)
+        return stored
+
+    async def find_response(self, scope: str, key: str) -> StoredResponse | None:
+        return await _find_response(self.connection, scope, key)
+
+    async def save_response(self, scope: str, key: str, response: StoredResponse) -> None:
+        await self.connection.execute(
+            insert(idempotency).values(
+                scope=scope,
+                key=key,
+                fingerprint=response.fingerprint,
+                status_code=response.status_code,
+                body=response.body,
+                headers=json.dumps(response.headers),
+                created_at=utc_now(),
+            )
+        )
+
+    async def claim_message(self, consumer: str, event_id: str) -> bool:
+        """Remember that ``consumer`` processed ``event_id``; False when it already had (skip the effect)."""
+        query = select(processed_messages.c.event_id).where(
+            processed_messages.c.consumer == consumer, processed_messages.c.event_id == event_id
+        )
+        if (await self.connection.execute(query)).first() is not None:
+            return False
+        await self.connection.execute(
+            insert(processed_messages).values(consumer=consumer, event_id=event_id, processed_at=utc_now())
+        )
+        return True

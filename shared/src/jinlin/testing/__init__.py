@@ -1,0 +1,1 @@
+"""Test fixtures every package reuses: real nats-server, SQLite files, PostgreSQL databases."""
