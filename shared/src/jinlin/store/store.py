@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import MetaData, Row, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -67,10 +67,12 @@ class EventStore:
 
     # -- schema ------------------------------------------------------------------------------------
 
-    async def create_schema(self, *extra_metadata: Any) -> None:
+    async def create_schema(self, *extra_metadata: MetaData) -> None:
+        """Create the kernel's tables, the projections' tables and any others given, where missing."""
+        every_metadata = [kernel_metadata, *extra_metadata]
+        every_metadata += [t.metadata for p in self.projections for t in p.tables if t.metadata not in every_metadata]
         async with self.engines.writer.begin() as conn:
-            await conn.run_sync(kernel_metadata.create_all)
-            for metadata in extra_metadata:
+            for metadata in every_metadata:
                 await conn.run_sync(metadata.create_all)
 
     async def close(self) -> None:

@@ -1,0 +1,160 @@
+"""``jinlin``: run the embedded stack and the operators' tools."""
+
+import asyncio
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from jinlin.cli.layout import DEFAULT_HOST, DEFAULT_NATS_PORT, Layout
+from jinlin.cli.stack import Stack, StackError
+from jinlin.service import ServiceSpec, registered_services, service_named
+from jinlin.store.store import EventStore
+
+
+@click.group()
+def cli() -> None:
+    """jinlin (近邻): complaints, mediation and escrow for a red-property service center."""
+
+
+@cli.command()
+def services() -> None:
+    """List the registered services."""
+    for spec in registered_services():
+        click.echo(f"{spec.name:16} port {spec.default_port}  subjects {spec.subjects}  {spec.title}")
+
+
+def _parse_ports(values: tuple[str, ...], specs: list[ServiceSpec]) -> dict[str, int]:
+    ports: dict[str, int] = {}
+    names = {spec.name for spec in specs}
+    for value in values:
+        name, _, port = value.partition("=")
+        if name not in names or not port.isdigit():
+            raise click.BadParameter(f"{value!r}: expected NAME=PORT with NAME one of {', '.join(sorted(names))}")
+        ports[name] = int(port)
+    return ports
+
+
+@cli.command()
+@click.option("--var-dir", type=click.Path(path_type=Path), envvar="JINLIN_VAR_DIR", default=Path("var"))
+@click.option("--host", envvar="JINLIN_HOST", default=DEFAULT_HOST, show_default=True)
+@click.option("--nats-port", type=int, envvar="JINLIN_NATS_PORT", default=DEFAULT_NATS_PORT, show_default=True)
+@click.option("--port", "ports", multiple=True, metavar="NAME=PORT", help="Override a service's port.")
+def up(var_dir: Path, host: str, nats_port: int, ports: tuple[str, ...]) -> None:
+    """Start nats-server and every service on SQLite; stop them all on Ctrl-C or SIGTERM."""
+    specs = registered_services()
+    layout = Layout(var_dir=var_dir, host=host, nats_port=nats_port)
+    stack = Stack(layout, specs, _parse_ports(ports, specs))
+    stopping = False
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        click.echo(f"starting nats-server on {layout.nats_url} and {len(specs)} service(s); data in {var_dir}/")
+        stack.start()
+        stack.wait_ready()
+        click.echo(f"NATS            {layout.nats_url}")
+        for child in stack.services:
+            click.echo(f"{child.spec.name:15} {child.url}  (log {child.log_path})")
+        click.echo("ready. Ctrl-C stops everything.")
+        while not stopping:
+            exited = stack.first_exited()
+            if exited is not None:
+                raise StackError(f"{exited.spec.name} stopped unexpectedly; see {exited.log_path}")
+            time.sleep(0.3)
+    except StackError as exc:
+        click.echo(f"error: {exc}", err=True)
+        stack.stop()
+        sys.exit(1)
+    click.echo("stopping…")
+    stack.stop()
+    click.echo("stopped.")
+
+
+@cli.group()
+def audit() -> None:
+    """Tamper evidence."""
+
+
+@audit.command("verify")
+@click.argument("service", required=False)
+@click.option("--database-url", help="The store to check (default: the service's setting or ./var file).")
+@click.option("--nats-url", help="The NATS server holding the stream (default: the embedded stack's).")
+@click.option("--no-jetstream", is_flag=True, help="Check the store's own chain only.")
+def audit_verify(service: str | None, database_url: str | None, nats_url: str | None, no_jetstream: bool) -> None:
+    """Recompute each store's hash chain and compare it with JetStream. Exit 1 naming the first bad position."""
+    from jinlin.audit.verify import verify_service
+
+    specs = [service_named(service)] if service else registered_services()
+    layout = Layout.from_env()
+    failed = False
+    for spec in specs:
+        store = _open_store(spec, database_url or layout.database_url(spec))
+
+        async def run(spec: ServiceSpec = spec, store: EventStore = store) -> None:
+            nonlocal failed
+            try:
+                report = await verify_service(
+                    spec.name,
+                    store,
+                    nats_url=None if no_jetstream else (nats_url or layout.service_nats_url(spec)),
+                    stream=spec.stream_name,
+                    subjects=spec.subjects,
+                )
+            finally:
+                await store.close()
+            verdict = "OK" if report.ok else "FAILED"
+            click.echo(
+                f"{spec.name}: {verdict}: {report.store_events} events in store, {report.stream_messages} in JetStream"
+            )
+            for note in report.notes:
+                click.echo(f"  note: {note}")
+            for finding in report.findings:
+                click.echo(f"  first bad {finding}")
+            failed = failed or not report.ok
+
+        asyncio.run(run())
+    sys.exit(1 if failed else 0)
+
+
+@cli.group()
+def projections() -> None:
+    """Read models."""
+
+
+@projections.command("rebuild")
+@click.argument("service")
+@click.option("--database-url", help="The store to rebuild (default: the service's setting or ./var file).")
+def projections_rebuild(service: str, database_url: str | None) -> None:
+    """Empty the service's read models and replay its whole log into them."""
+    spec = service_named(service)
+    store = _open_store(spec, database_url or Layout.from_env().database_url(spec))
+
+    async def run() -> int:
+        try:
+            await store.create_schema()
+            return await store.rebuild_projections()
+        finally:
+            await store.close()
+
+    started = time.perf_counter()
+    count = asyncio.run(run())
+    elapsed = time.perf_counter() - started
+    click.echo(f"{spec.name}: rebuilt {len(store.projections)} projection(s) from {count} events in {elapsed:.2f}s")
+
+
+def _open_store(spec: ServiceSpec, database_url: str) -> EventStore:
+    if spec.build_store is None:
+        raise click.ClickException(f"{spec.name} has no event store")
+    return spec.build_store(database_url)
+
+
+if __name__ == "__main__":
+    cli()

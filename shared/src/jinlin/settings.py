@@ -1,0 +1,23 @@
+"""Typed settings shared by every service; each service reads them under its own env prefix."""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Subclass per service with ``model_config = SettingsConfigDict(env_prefix="JINLIN_COMPLAINTS_")``."""
+
+    model_config = SettingsConfigDict(env_prefix="JINLIN_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/service.sqlite3"
+    nats_url: str = "nats://127.0.0.1:14222"
+    nats_user: str | None = None
+    nats_password: str | None = None
+    nats_creds: str | None = None
+    """Path of an NKey seed file for the service's NATS user, when the server requires one."""
+    host: str = "127.0.0.1"
+    port: int = 8081
+    log_format: str = "auto"
+    """``json`` (JSON lines), ``console`` (readable) or ``auto`` (console on a terminal, else JSON)."""
+    log_level: str = "info"
+    relay_enabled: bool = True
+    consumers_enabled: bool = True
