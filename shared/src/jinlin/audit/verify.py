@@ -25,7 +25,7 @@ async def verify_service(
         return compare_store_with_stream(service, store_log, None)
     from jinlin.messaging.connection import connect_nats
 
-    nc = await connect_nats(nats_url, name=f"jinlin-audit-{service}", reconnect=False)
+    nc = await connect_nats(nats_url, name=f"jinlin-audit-{service}", first_connect_timeout=10)
     try:
         messages = await read_stream_messages(nc, stream, subjects)
     finally:

@@ -52,3 +52,12 @@ positions = Table(
     Column("position", BigInteger, nullable=False),
     Column("updated_at", String(40), nullable=False),
 )
+
+# Personal data keys (see jinlin.privacy): deleting a row erases that person's data everywhere it was sealed.
+person_keys = Table(
+    "person_keys",
+    kernel_metadata,
+    Column("person_ref", String(100), primary_key=True),
+    Column("key", LargeBinary, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)

@@ -145,6 +145,18 @@ class EventStore:
                     positions.update().where(positions.c.name == name).values(position=position, updated_at=utc_now())
                 )
 
+    async def purge_deleted(self, table: str) -> None:
+        """Make sure rows deleted from ``table`` leave no copy on disk (after an erasure has committed)."""
+        if self.engines.dialect == "sqlite":
+            # Outside any transaction (the driver connection runs in autocommit), or the checkpoint cannot finish.
+            async with self.engines.reader.connect() as conn:
+                raw = await conn.get_raw_connection()
+                await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        else:
+            async with self.engines.writer.connect() as conn:
+                autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.exec_driver_sql(f'VACUUM "{table}"')
+
     # -- projections -------------------------------------------------------------------------------
 
     async def rebuild_projections(self, batch_size: int = 5000) -> int:
