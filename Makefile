@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := shared $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
-SOURCES := shared/src/jinlin $(foreach p,$(wildcard services/*/src/*),$(p))
+SOURCES := shared/src/jinlin $(filter-out %.egg-info,$(wildcard services/*/src/*))
 INSTALLED := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 

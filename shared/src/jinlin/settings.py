@@ -1,5 +1,7 @@
 """Typed settings shared by every service; each service reads them under its own env prefix."""
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -16,7 +18,7 @@ class ServiceSettings(BaseSettings):
     """Path of an NKey seed file for the service's NATS user, when the server requires one."""
     host: str = "127.0.0.1"
     port: int = 8081
-    log_format: str = "auto"
+    log_format: Literal["json", "console", "auto"] = "auto"
     """``json`` (JSON lines), ``console`` (readable) or ``auto`` (console on a terminal, else JSON)."""
     log_level: str = "info"
     relay_enabled: bool = True

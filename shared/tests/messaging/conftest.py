@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import RawStreamMsg
+
 from jinlin.events import DomainEvent, EventRegistry
 from jinlin.messaging import connect_nats
 from jinlin.runtime.nats_server import NatsServer
 from jinlin.store import ANY_VERSION, CommandContext, EventStore, StoredEvent, Stream, create_engines
-from nats.aio.client import Client
-from nats.js import JetStreamContext
-from nats.js.api import RawStreamMsg
 
 HERE = Path(__file__).parent
 STREAM = "TESTING"

@@ -8,10 +8,11 @@ import asyncio
 import os
 import sys
 
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert
+
 from jinlin.events import CloudEvent, EventRegistry
 from jinlin.messaging import DurableConsumer, connect_nats
 from jinlin.store import EventStore, Transaction, create_engines
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 
 effects_metadata = MetaData()
 effects = Table(

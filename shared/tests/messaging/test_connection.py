@@ -3,6 +3,7 @@
 import time
 
 import pytest
+
 from jinlin.messaging import connect_nats
 from jinlin.runtime.nats_server import NatsServer
 from jinlin.runtime.ports import free_port

@@ -8,6 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.exc import OperationalError
+
 from jinlin.events import CloudEvent, EventRegistry
 from jinlin.messaging import (
     DEADLETTER_STREAM,
@@ -26,12 +33,6 @@ from jinlin.messaging import (
 )
 from jinlin.runtime.nats_server import NatsServer
 from jinlin.store import EventStore, StoredEvent, Transaction, create_engines
-from nats.aio.client import Client
-from nats.aio.msg import Msg
-from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
-from sqlalchemy.exc import OperationalError
 
 STREAM = "TESTING"
 SUBJECTS = "jinlin.testing.>"

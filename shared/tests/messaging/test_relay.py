@@ -5,6 +5,12 @@ import random
 from typing import Any
 
 import pytest
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import StorageType
+from nats.js.errors import APIError
+from sqlalchemy import insert, select, text
+
 from jinlin.events import CloudEvent, DomainEvent, EventRegistry
 from jinlin.messaging import (
     DEADLETTER_STREAM,
@@ -16,11 +22,6 @@ from jinlin.messaging import (
 )
 from jinlin.runtime.nats_server import NatsServer
 from jinlin.store import ANY_VERSION, CommandContext, EventStore, Stream, create_engines
-from nats.aio.client import Client
-from nats.js import JetStreamContext
-from nats.js.api import StorageType
-from nats.js.errors import APIError
-from sqlalchemy import insert, select, text
 
 STREAM = "TESTING"
 SUBJECTS = "jinlin.testing.>"

@@ -5,6 +5,9 @@ from collections.abc import AsyncIterator
 from typing import ClassVar
 
 import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from jinlin.events import DomainEvent, EventRegistry, find_chain_break
 from jinlin.store import (
     ANY_VERSION,
@@ -16,8 +19,6 @@ from jinlin.store import (
     Stream,
     create_engines,
 )
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 registry = EventRegistry("testing")
 

@@ -13,6 +13,8 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from pydantic import BaseModel, Field
+
 from jinlin.events import DomainEvent, EventRegistry
 from jinlin.metrics import ServiceMetrics
 from jinlin.store import EventStore, Stream, Transaction, create_engines
@@ -31,7 +33,6 @@ from jinlin.web import (
     store_reachable,
     versioned_response,
 )
-from pydantic import BaseModel, Field
 
 registry = EventRegistry("testing")
 

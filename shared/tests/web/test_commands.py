@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from jinlin.store import EventStore, Transaction
 from jinlin.web.commands import request_fingerprint
 

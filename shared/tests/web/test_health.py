@@ -5,9 +5,10 @@ import math
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
 from jinlin.metrics import ServiceMetrics
 from jinlin.web import Readiness
-from prometheus_client.parser import text_string_to_metric_families
 
 PROBLEM = "application/problem+json"
 

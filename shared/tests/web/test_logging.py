@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import structlog
+
 from jinlin.logging import REDACTED, configure_logging, get_logger, log_context
 
 CANARY = "Canary Wang 王金灿"

@@ -1,6 +1,7 @@
 """Every error a client sees is an RFC 9457 problem: clear, 4xx for bad input, and never a leak of internals."""
 
 import httpx
+
 from jinlin.store import EventStore
 
 PROBLEM = "application/problem+json"
@@ -106,6 +107,7 @@ async def test_a_missing_role_is_403_and_changes_nothing(
 
 async def test_a_service_without_a_staff_directory_refuses_everyone(store: EventStore) -> None:
     from fastapi import Depends
+
     from jinlin.web import create_service_app, require_roles
 
     app = create_service_app(title="closed", version="0")

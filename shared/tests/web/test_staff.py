@@ -5,8 +5,9 @@ import json
 from pathlib import Path
 
 import pytest
-from jinlin.web import Role, StaffDirectory
 from pydantic import ValidationError
+
+from jinlin.web import Role, StaffDirectory
 
 
 def test_tokens_come_from_a_file_or_inline_json_and_may_be_stored_hashed(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from types import FrameType
 
 import click
 
+from jinlin.cli.dev_staff import dev_token
 from jinlin.cli.layout import DEFAULT_HOST, DEFAULT_NATS_PORT, Layout
 from jinlin.cli.stack import Stack, StackError
 from jinlin.service import ServiceSpec, registered_services, service_named
@@ -63,6 +64,8 @@ def up(var_dir: Path, host: str, nats_port: int, ports: tuple[str, ...]) -> None
         click.echo(f"NATS            {layout.nats_url}")
         for child in stack.services:
             click.echo(f"{child.spec.name:15} {child.url}  (log {child.log_path})")
+        if stack.staff_file is not None:
+            click.echo(f"staff tokens    {stack.staff_file} (development accounts, e.g. {dev_token('intake')})")
         click.echo("ready. Ctrl-C stops everything.")
         while not stopping:
             exited = stack.first_exited()

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import httpx
 
+from jinlin.cli.dev_staff import write_dev_staff
 from jinlin.cli.layout import Layout
 from jinlin.runtime.nats_server import NatsServer
 from jinlin.runtime.ports import port_is_taken
 from jinlin.service import ServiceSpec
+from jinlin.web.staff import STAFF_TOKENS_ENV, STAFF_TOKENS_FILE_ENV
 
 
 class StackError(RuntimeError):
@@ -40,6 +42,7 @@ class Stack:
     ports: dict[str, int] = field(default_factory=dict)
     nats: NatsServer | None = None
     services: list[ServiceProcess] = field(default_factory=list)
+    staff_file: Path | None = None
 
     def port_of(self, spec: ServiceSpec) -> int:
         return self.ports.get(spec.name) or self.layout.port(spec)
@@ -61,6 +64,8 @@ class Stack:
             data_dir=var / "nats", port=self.layout.nats_port, host=self.layout.host, log_file=var / "logs" / "nats.log"
         )
         self.nats.start()
+        if not (os.environ.get(STAFF_TOKENS_FILE_ENV) or os.environ.get(STAFF_TOKENS_ENV)):
+            self.staff_file = write_dev_staff(var)
         for spec in self.specs:
             self.services.append(self._start_service(spec))
 
@@ -72,6 +77,8 @@ class Stack:
         env[f"{spec.env_prefix}HOST"] = self.layout.host
         env[f"{spec.env_prefix}PORT"] = str(port)
         env.setdefault(f"{spec.env_prefix}LOG_FORMAT", "json")
+        if self.staff_file is not None:
+            env[STAFF_TOKENS_FILE_ENV] = str(self.staff_file.resolve())
         log_path = self.layout.var_dir / "logs" / f"{spec.name}.log"
         child = ServiceProcess(spec, self.layout.host, port, log_path)
         with open(log_path, "ab") as log:

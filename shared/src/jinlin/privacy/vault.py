@@ -24,6 +24,7 @@ from jinlin.store.schema import person_keys
 SEALED_PREFIX = "pd1:"
 _NONCE_BYTES = 12
 
+
 class PersonalDataVault:
     """Seal and open personal data with AES-256-GCM under a key per person (the reference is bound as AAD)."""
 

@@ -22,7 +22,7 @@ from jinlin.settings import ServiceSettings
 from jinlin.store.store import EventStore
 from jinlin.web.health import Readiness, store_reachable
 
-Watcher = Callable[[], Awaitable[None]]
+Watcher = Callable[[], Awaitable[object]]
 """One pass of a periodic job (a deadline watcher, say); it must be safe to run on every replica."""
 
 
@@ -73,6 +73,7 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         await self.store.create_schema()
+        self.store.on_commit(self.after_commit)
         self.readiness.add("store", store_reachable(self.store))
         self.readiness.add("nats", self._nats_connected)
         self.metrics.sample(self.metrics.relay_lag, self._relay_lag)

@@ -10,7 +10,10 @@ from jinlin.store.records import StoredEvent
 
 
 class Projection(Protocol):
-    """Folds events into read-model rows. ``apply`` must be deterministic: a rebuild replays it over the log."""
+    """Folds events into read-model rows. ``apply`` must be deterministic: a rebuild replays it over the log.
+
+    A projection that caches what it folded may define ``forget()``: the store calls it after a rollback.
+    """
 
     name: str
 

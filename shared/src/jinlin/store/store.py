@@ -2,7 +2,7 @@
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -64,6 +64,7 @@ class EventStore:
         self.service = registry.service
         self.source = f"/jinlin/{registry.service}"
         self.projections = list(projections)
+        self._commit_listeners: list[Callable[[], None]] = []
 
     # -- schema ------------------------------------------------------------------------------------
 
@@ -80,12 +81,24 @@ class EventStore:
 
     # -- writing -----------------------------------------------------------------------------------
 
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each commit that appended events (the relay's wake-up call)."""
+        self._commit_listeners.append(listener)
+
     @asynccontextmanager
     async def transaction(self, context: CommandContext) -> AsyncIterator["Transaction"]:
         """A write transaction: commit on normal exit, roll back everything on an exception."""
-        async with self.engines.writer.begin() as conn:
-            await self.engines.lock_for_append(conn)
-            yield Transaction(self, conn, context)
+        try:
+            async with self.engines.writer.begin() as conn:
+                await self.engines.lock_for_append(conn)
+                tx = Transaction(self, conn, context)
+                yield tx
+        except BaseException:
+            self._forget_projection_caches()
+            raise
+        if tx.appended:
+            for listener in self._commit_listeners:
+                listener()
 
     async def append(
         self,
@@ -157,11 +170,19 @@ class EventStore:
                 autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 await autocommit.exec_driver_sql(f'VACUUM "{table}"')
 
+    def _forget_projection_caches(self) -> None:
+        # A projection may cache what it folded; after a rollback that is state that never happened.
+        for projection in self.projections:
+            forget = getattr(projection, "forget", None)
+            if forget is not None:
+                forget()
+
     # -- projections -------------------------------------------------------------------------------
 
     async def rebuild_projections(self, batch_size: int = 5000) -> int:
         """Empty every read model and replay the whole log into it, in one transaction. Returns the count."""
         count = 0
+        self._forget_projection_caches()
         async with self.engines.writer.begin() as conn:
             await self.engines.lock_for_append(conn)
             for projection in self.projections:

@@ -1,0 +1,1 @@
+"""The complaints HTTP API."""
