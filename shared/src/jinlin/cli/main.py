@@ -12,7 +12,9 @@ import click
 from jinlin.cli.dev_staff import dev_token
 from jinlin.cli.layout import DEFAULT_HOST, DEFAULT_NATS_PORT, Layout
 from jinlin.cli.stack import Stack, StackError
+from jinlin.events.registry import EventRegistry
 from jinlin.service import ServiceSpec, registered_services, service_named
+from jinlin.store.engine import create_engines
 from jinlin.store.store import EventStore
 
 
@@ -99,7 +101,8 @@ def audit_verify(service: str | None, database_url: str | None, nats_url: str | 
     layout = Layout.from_env()
     failed = False
     for spec in specs:
-        store = _open_store(spec, database_url or layout.database_url(spec))
+        # The audit reads the log as it is stored; it needs no event models, read models or projections.
+        store = EventStore(create_engines(database_url or layout.database_url(spec)), EventRegistry(spec.token))
 
         async def run(spec: ServiceSpec = spec, store: EventStore = store) -> None:
             nonlocal failed
