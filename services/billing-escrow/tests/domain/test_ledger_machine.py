@@ -428,6 +428,12 @@ class LedgerMachine(RuleBasedStateMachine):
         r = self.model.reservations[disbursement_id]
         for role in sorted(r.required - set(r.signatures)):
             self.sign_as(disbursement_id, USUAL_SIGNER[role])
+        # Now and then the execution comes right at the expiry, or just before it: the boundary must hold.
+        timing = data.draw(st.sampled_from(["now", "now", "at_expiry", "just_before_expiry"]))
+        if timing == "at_expiry":
+            self.now = max(self.now, r.expires_at)
+        elif timing == "just_before_expiry":
+            self.now = max(self.now, r.expires_at - timedelta(seconds=1))
         self.execute_one(disbursement_id)
 
     def execute_one(self, disbursement_id: str) -> None:

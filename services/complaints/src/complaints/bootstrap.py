@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from complaints.adapters.http import commands, queries
+from complaints.adapters.http import commands, open311, queries
 from complaints.adapters.http.errors import install_domain_error_handlers
 from complaints.application.context import ComplaintsContext
 from complaints.application.read_model import ComplaintListProjection
@@ -85,4 +85,5 @@ def create_app(settings: ComplaintsSettings | None = None, context: ComplaintsCo
     install_domain_error_handlers(app)
     app.include_router(commands.router)
     app.include_router(queries.router)
+    app.include_router(open311.router)
     return app

@@ -13,6 +13,7 @@ from jinlin.cli.dev_staff import dev_token
 from jinlin.cli.layout import DEFAULT_HOST, DEFAULT_NATS_PORT, Layout
 from jinlin.cli.stack import Stack, StackError
 from jinlin.events.registry import EventRegistry
+from jinlin.logging import configure_logging
 from jinlin.service import ServiceSpec, registered_services, service_named
 from jinlin.store.engine import create_engines
 from jinlin.store.store import EventStore
@@ -21,6 +22,8 @@ from jinlin.store.store import EventStore
 @click.group()
 def cli() -> None:
     """jinlin (近邻): complaints, mediation and escrow for a red-property service center."""
+    # The commands speak for themselves; library chatter (connects, disconnects) only when something is wrong.
+    configure_logging("console", "error")
 
 
 @cli.command()

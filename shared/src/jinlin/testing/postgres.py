@@ -1,6 +1,7 @@
 """Fresh PostgreSQL databases for tests, created and dropped per test."""
 
 import asyncio
+import atexit
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -14,8 +15,28 @@ from sqlalchemy.engine import make_url
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
+_container_url: str | None = None
+
+
 def admin_url() -> str:
-    return os.environ.get("JINLIN_TEST_POSTGRES_URL", DEFAULT_URL)
+    return _container_url or os.environ.get("JINLIN_TEST_POSTGRES_URL", DEFAULT_URL)
+
+
+def _start_container() -> str | None:
+    """A PostgreSQL container, when no server answers but a Docker engine does (testcontainers); else None."""
+    try:
+        import docker  # type: ignore[import-untyped]
+        from testcontainers.postgres import PostgresContainer
+    except ImportError:
+        return None
+    try:
+        docker.from_env().ping()
+    except Exception:
+        return None
+    container = PostgresContainer("postgres:16-alpine", driver=None)
+    container.start()
+    atexit.register(container.stop)
+    return str(container.get_connection_url())
 
 
 def _asyncpg_dsn(url: str) -> str:
@@ -37,9 +58,15 @@ def unreachable_reason() -> str | None:
             return f"PostgreSQL not reachable at {admin_url()} ({exc.__class__.__name__}: {exc})"
         return None
 
+    global _container_url
     # A thread of its own: the caller may already be inside an event loop.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run_probe).result()
+        reason = pool.submit(run_probe).result()
+        if reason is not None and "JINLIN_TEST_POSTGRES_URL" not in os.environ:
+            _container_url = _start_container()
+            if _container_url is not None:
+                reason = pool.submit(run_probe).result()
+    return reason
 
 
 @asynccontextmanager
