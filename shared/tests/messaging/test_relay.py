@@ -307,7 +307,10 @@ async def test_late_commit_on_postgresql_is_published_in_its_place(
 
         slow = asyncio.create_task(slow_writer())
         await holding.wait()
-        fast = [asyncio.create_task(append_things(store, 1, start=100 + i)) for i in range(8)]
+        # Other writers are other processes (replicas): stores of their own, queueing on the database's lock.
+        # (Writers of one store queue in-process and commit as a group; see jinlin.store.group_commit.)
+        replicas = [EventStore(create_engines(postgres_url), registry) for _ in range(8)]
+        fast = [asyncio.create_task(append_things(replica, 1, start=100 + i)) for i, replica in enumerate(replicas)]
         await eventually(lambda: _writers_waiting(store, 8), what="the other writers queued behind the slow one")
         # A window for the relay to run ahead (30 polls); what is asserted is that it did not.
         await asyncio.sleep(0.3)
@@ -322,6 +325,8 @@ async def test_late_commit_on_postgresql_is_published_in_its_place(
         assert running.done()
         await assert_stream_is_the_log(js, store, read_stream)
         assert (await store.read_log())[5].envelope.subject == "slow"
+        for replica in replicas:
+            await replica.close()
     finally:
         await relay.stop()
         await store.close()

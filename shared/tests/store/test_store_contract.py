@@ -223,3 +223,55 @@ async def test_read_case_returns_the_case_events_in_order(store: EventStore) -> 
     await store.append(Stream("thing", "b"), 0, [ThingMade(name="b")], CTX)
     await store.append(Stream("thing", "a"), 1, [ThingRenamed(name="a2", reason="r")], CommandContext("x", "c", "k"))
     assert [e.sequence for e in await store.read_case("k")] == [1, 3]
+
+
+async def test_concurrent_transactions_commit_together_and_fail_alone(store: EventStore) -> None:
+    """Group commit: one member's failure rolls back its own work only; every other member's work is durable."""
+
+    async def member(n: int) -> int:
+        async with store.transaction(CommandContext("staff:x", f"cmd-{n}")) as tx:
+            await tx.append(Stream("thing", f"g{n}"), 0, [ThingMade(name=f"g{n}")])
+            await tx.save_response("http", f"key-{n}", StoredResponse(201, b"{}", fingerprint="f"))
+            await asyncio.sleep(0)  # let the others queue behind this one
+            if n % 7 == 3:
+                raise RuntimeError(f"command {n} failed after appending")
+        return n
+
+    results = await asyncio.gather(*(member(n) for n in range(30)), return_exceptions=True)
+    failed = {n for n, result in enumerate(results) if isinstance(result, RuntimeError)}
+    assert failed == {3, 10, 17, 24}
+    log = await store.read_log()
+    assert sorted(e.envelope.subject for e in log) == sorted(f"g{n}" for n in range(30) if n not in failed)
+    assert [e.sequence for e in log] == list(range(1, 27))
+    assert find_chain_break(e.envelope for e in log) is None
+    for n in range(30):
+        assert (await store.find_response("http", f"key-{n}") is None) == (n in failed)
+    async with store.engines.reader.connect() as conn:
+        assert len((await conn.execute(select(things))).all()) == 26
+
+
+async def test_a_cancelled_waiter_does_not_strand_the_group(store: EventStore) -> None:
+    entered = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow() -> None:
+        async with store.transaction(CTX) as tx:
+            await tx.append(Stream("thing", "slow"), 0, [ThingMade(name="slow")])
+            entered.set()
+            await release.wait()
+
+    async def queued(n: int) -> None:
+        async with store.transaction(CTX) as tx:
+            await tx.append(Stream("thing", f"q{n}"), 0, [ThingMade(name="q")])
+
+    first = asyncio.create_task(slow())
+    await entered.wait()
+    waiters = [asyncio.create_task(queued(n)) for n in range(3)]
+    await asyncio.sleep(0.01)
+    for waiter in waiters:
+        waiter.cancel()
+    release.set()
+    await asyncio.wait_for(first, timeout=10)
+    assert [e.envelope.subject for e in await store.read_log()] == ["slow"]
+    await asyncio.wait_for(queued(9), timeout=10)
+    assert await store.last_sequence() == 2

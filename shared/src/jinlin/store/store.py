@@ -18,6 +18,7 @@ from jinlin.events.envelope import CloudEvent
 from jinlin.events.registry import EventRegistry
 from jinlin.store.engine import StoreEngines
 from jinlin.store.errors import ConcurrencyError
+from jinlin.store.group_commit import GroupCommitter
 from jinlin.store.projection import Projection
 from jinlin.store.records import ANY_VERSION, CommandContext, StoredEvent, StoredResponse, Stream
 from jinlin.store.schema import events, idempotency, kernel_metadata, positions, processed_messages
@@ -65,6 +66,9 @@ class EventStore:
         self.source = f"/jinlin/{registry.service}"
         self.projections = list(projections)
         self._commit_listeners: list[Callable[[], None]] = []
+        self._committer = GroupCommitter(
+            engines.writer, engines.lock_for_append, on_failed_commit=self._forget_projection_caches
+        )
 
     # -- schema ------------------------------------------------------------------------------------
 
@@ -87,10 +91,13 @@ class EventStore:
 
     @asynccontextmanager
     async def transaction(self, context: CommandContext) -> AsyncIterator["Transaction"]:
-        """A write transaction: commit on normal exit, roll back everything on an exception."""
+        """A write transaction: commit on normal exit, roll back everything on an exception.
+
+        Concurrent transactions commit together (see :mod:`jinlin.store.group_commit`); this returns only once the
+        commit is durable, and raises if it failed.
+        """
         try:
-            async with self.engines.writer.begin() as conn:
-                await self.engines.lock_for_append(conn)
+            async with self._committer.member() as conn:
                 tx = Transaction(self, conn, context)
                 yield tx
         except BaseException:

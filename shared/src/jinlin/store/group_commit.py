@@ -1,0 +1,114 @@
+"""Group commit: concurrent write transactions share one database transaction, and so one fsync.
+
+With ``synchronous=FULL`` every SQLite commit waits for the disk; with one commit per command, the disk sets the
+pace (a few hundred commands a second). Here each caller still gets a transaction of its own, as a SAVEPOINT
+inside a shared database transaction: a caller whose work fails is rolled back to its savepoint alone, the
+others' work stands. The last caller in line commits for everybody, and nobody leaves ``transaction()`` (nobody
+answers a client) before that commit is durable. If the commit fails, every member of the group gets the error.
+
+Bodies run one at a time, as they did under the write lock before: the ordering and hash-chain guarantees of
+ADR 2 are unchanged. A group closes when nobody else is waiting, or when it reaches ``max_members``.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+
+
+@dataclass
+class _Group:
+    connection: AsyncConnection
+    transaction: AsyncTransaction
+    members: int = 0
+    committed: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class GroupCommitter:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        lock_for_append: Callable[[AsyncConnection], Awaitable[None]],
+        *,
+        max_members: int = 64,
+        on_failed_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._engine = engine
+        self._lock_for_append = lock_for_append
+        self._max_members = max_members
+        self._on_failed_commit = on_failed_commit
+        self._body_lock = asyncio.Lock()
+        self._waiting = 0
+        self._open: _Group | None = None
+
+    @asynccontextmanager
+    async def member(self) -> AsyncIterator[AsyncConnection]:
+        """One caller's transaction: a savepoint in the open group. Exits once the group's commit is durable."""
+        self._waiting += 1
+        try:
+            await self._body_lock.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            group = self._open or await self._open_group()
+            group.members += 1
+            savepoint = await group.connection.begin_nested()
+            try:
+                yield group.connection
+            except BaseException:
+                if savepoint.is_active:
+                    await savepoint.rollback()
+                await self._close_if_idle(group)
+                raise
+            await savepoint.commit()
+            await self._close_if_idle(group)
+        finally:
+            self._body_lock.release()
+        # The commit is everybody's: one member's cancellation must not cancel it for the others.
+        await asyncio.shield(group.committed)
+
+    async def _open_group(self) -> _Group:
+        connection = await self._engine.connect()
+        try:
+            transaction = await connection.begin()
+            await self._lock_for_append(connection)
+        except BaseException:
+            await connection.close()
+            raise
+        self._open = _Group(connection, transaction)
+        return self._open
+
+    async def _close_if_idle(self, group: _Group) -> None:
+        """Commit now when nobody is queued behind this caller (or the group is full); else leave it to them."""
+        if self._waiting and group.members < self._max_members:
+            # Someone queued will go on in this group. Should they all give up waiting (cancelled), the flush
+            # below, queued behind them, still commits it.
+            asyncio.get_running_loop().create_task(self._flush_later(group))
+            return
+        await self._commit(group)
+
+    async def _flush_later(self, group: _Group) -> None:
+        async with self._body_lock:
+            if self._open is group:
+                await self._commit(group)
+
+    async def _commit(self, group: _Group) -> None:
+        self._open = None
+        try:
+            await group.transaction.commit()
+        except BaseException as exc:
+            self._on_failed_commit()
+            with contextlib.suppress(Exception):
+                await group.transaction.rollback()
+            if not group.committed.done():
+                group.committed.set_exception(exc)
+            # Retrieved here so that a group whose members all left never logs "exception never retrieved".
+            group.committed.exception()
+        else:
+            if not group.committed.done():
+                group.committed.set_result(None)
+        finally:
+            await group.connection.close()
