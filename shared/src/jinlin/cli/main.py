@@ -67,6 +67,9 @@ def up(var_dir: Path, host: str, nats_port: int, ports: tuple[str, ...]) -> None
         stack.start()
         stack.wait_ready()
         click.echo(f"NATS            {layout.nats_url}")
+        if stack.auth is not None:
+            provisioner = stack.auth.seed_path("provisioner")
+            click.echo(f"NATS users      {stack.auth.directory}/ (admin key for tools: {provisioner})")
         for child in stack.services:
             click.echo(f"{child.spec.name:15} {child.url}  (log {child.log_path})")
         if stack.staff_file is not None:
@@ -131,6 +134,31 @@ def audit_verify(service: str | None, database_url: str | None, nats_url: str | 
 
         asyncio.run(run())
     sys.exit(1 if failed else 0)
+
+
+@cli.group(name="nats")
+def nats_group() -> None:
+    """NATS users and permissions."""
+
+
+@nats_group.command("init-auth")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--rotate", "rotate", multiple=True, metavar="NAME", help="Give this user a new key (repeatable).")
+def nats_init_auth(directory: Path, rotate: tuple[str, ...]) -> None:
+    """Write a key per NATS user (DIR/<name>.nk) and the server include DIR/auth.conf.
+
+    One user per registered service, the staff console, the notary and the provisioner. Existing keys are kept
+    unless rotated; auth.conf is written anew. Reload the server afterwards (nats-server --signal reload).
+    """
+    from jinlin.natsauth.generate import UnknownUserError, init_auth
+
+    try:
+        setup = init_auth(directory, registered_services(), rotate)
+    except UnknownUserError as exc:
+        raise click.BadParameter(str(exc), param_hint="--rotate") from None
+    for user in setup.users:
+        click.echo(f"{user.name:15} {user.status:8} {user.public_key}  {user.seed_path}")
+    click.echo(f"server include  {setup.config_path}")
 
 
 @cli.group()

@@ -12,10 +12,15 @@ import httpx
 
 from jinlin.cli.dev_staff import write_dev_staff
 from jinlin.cli.layout import Layout
+from jinlin.natsauth.config import include_directive
+from jinlin.natsauth.generate import AuthSetup, init_auth
 from jinlin.runtime.nats_server import NatsServer
 from jinlin.runtime.ports import port_is_taken
 from jinlin.service import ServiceSpec
 from jinlin.web.staff import STAFF_TOKENS_ENV, STAFF_TOKENS_FILE_ENV
+
+NATS_AUTH_DIR = "nats-auth"
+"""Under the var directory: a key per NATS user and the server's ``auth.conf`` (``jinlin nats init-auth``)."""
 
 
 class StackError(RuntimeError):
@@ -43,6 +48,7 @@ class Stack:
     nats: NatsServer | None = None
     services: list[ServiceProcess] = field(default_factory=list)
     staff_file: Path | None = None
+    auth: AuthSetup | None = None
 
     def port_of(self, spec: ServiceSpec) -> int:
         return self.ports.get(spec.name) or self.layout.port(spec)
@@ -60,9 +66,12 @@ class Stack:
         self.check_ports()
         var = self.layout.var_dir
         (var / "logs").mkdir(parents=True, exist_ok=True)
+        # Every start: existing keys are kept, and a newly installed service gets its user.
+        self.auth = init_auth(var / NATS_AUTH_DIR, self.specs)
         self.nats = NatsServer(
             data_dir=var / "nats", port=self.layout.nats_port, host=self.layout.host, log_file=var / "logs" / "nats.log"
         )
+        self.nats.extra_config = include_directive(self.nats.config_path, self.auth.config_path)
         self.nats.start()
         if not (os.environ.get(STAFF_TOKENS_FILE_ENV) or os.environ.get(STAFF_TOKENS_ENV)):
             self.staff_file = write_dev_staff(var)
@@ -74,6 +83,8 @@ class Stack:
         env = dict(os.environ)
         env.setdefault(f"{spec.env_prefix}DATABASE_URL", self.layout.database_url(spec))
         env.setdefault(f"{spec.env_prefix}NATS_URL", self.layout.nats_url)
+        if self.auth is not None:
+            env.setdefault(f"{spec.env_prefix}NATS_CREDS", str(self.auth.seed_path(spec.name).resolve()))
         env[f"{spec.env_prefix}HOST"] = self.layout.host
         env[f"{spec.env_prefix}PORT"] = str(port)
         env.setdefault(f"{spec.env_prefix}LOG_FORMAT", "json")

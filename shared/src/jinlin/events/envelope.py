@@ -15,7 +15,9 @@ class CloudEvent(BaseModel):
     the service's log), ``hash`` and ``prevhash`` (the tamper-evident chain of the log).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Extension attributes a newer producer adds are kept (and covered by the hash), not refused: a consumer
+    # running older code must still accept the event.
+    model_config = ConfigDict(frozen=True, extra="allow")
 
     specversion: Literal["1.0"] = "1.0"
     id: str

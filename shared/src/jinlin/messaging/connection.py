@@ -13,6 +13,8 @@ import structlog
 from nats.aio.client import Client
 from structlog.typing import FilteringBoundLogger
 
+from jinlin.natsauth.keys import inbox_prefix_of_seed_file
+
 PING_INTERVAL_SECONDS = 5
 """With two unanswered pings allowed, a dead server is noticed within about 15 s."""
 MAX_OUTSTANDING_PINGS = 2
@@ -29,10 +31,13 @@ def server_address(nc: Client) -> str | None:
 
 
 def _credential_options(path: Path) -> dict[str, str]:
-    """nats-py takes a ``.creds`` file (JWT and seed) and a bare NKey seed file under different options."""
+    """nats-py takes a ``.creds`` file (JWT and seed) and a bare NKey seed file under different options.
+
+    A seed's user may only read replies under its own inbox prefix (``jinlin nats init-auth``), so it uses it.
+    """
     if "BEGIN NATS USER JWT" in path.read_text():
         return {"user_credentials": str(path)}
-    return {"nkeys_seed": str(path)}
+    return {"nkeys_seed": str(path), "inbox_prefix": inbox_prefix_of_seed_file(path)}
 
 
 class _ConnectionEvents:
