@@ -8,7 +8,7 @@ SOURCES := shared/src/jinlin $(filter-out %.egg-info,$(wildcard services/*/src/*
 INSTALLED := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: up demo test lint format bench install clean
+.PHONY: up demo test lint format bench install clean contracts
 
 $(INSTALLED): constraints.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ up: $(INSTALLED)
 
 demo: $(INSTALLED)
 	$(BIN)/jinlin up --demo
+
+contracts: $(INSTALLED)
+	for service in complaints; do $(BIN)/python -m jinlin.contracts $$service; done
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -180,7 +180,9 @@ async def test_the_schemas_fit_the_messages_the_store_really_produces(tmp_path: 
     assert list(data.iter_errors(message["data"])) == []
     # And they are not so loose that anything fits.
     assert list(envelope.iter_errors(message | {"hash": "not-a-hash"}))
-    assert list(envelope.iter_errors(message | {"surprise": 1}))
+    assert list(envelope.iter_errors(message | {"Not-An-Attribute": 1}))
+    assert list(envelope.iter_errors({key: value for key, value in message.items() if key != "caseid"}))
+    assert list(envelope.iter_errors(message | {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-01"})) == []
     assert list(data.iter_errors(message["data"] | {"tags": [{"colour": "green", "label": "x"}]}))
 
 

@@ -6,15 +6,26 @@ The service's contract is ``CONTRACT`` in ``<package>.contracts``, the package b
 import argparse
 import importlib
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from jinlin.contracts.files import drift, write
 from jinlin.contracts.model import ServiceContract
-from jinlin.service import service_named
+from jinlin.service import ENTRY_POINT_GROUP, ServiceSpec, service_named
+
+
+def _spec(name: str) -> ServiceSpec:
+    # The entry point of that name alone, so that another service failing to import does not stop this one.
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        if entry_point.name == name:
+            spec = entry_point.load()
+            if isinstance(spec, ServiceSpec):
+                return spec
+    return service_named(name)
 
 
 def load_contract(name: str) -> ServiceContract:
-    spec = service_named(name)
+    spec = _spec(name)
     package = spec.app_factory.split(":", 1)[0].split(".", 1)[0]
     contract = getattr(importlib.import_module(f"{package}.contracts"), "CONTRACT", None)
     if not isinstance(contract, ServiceContract):

@@ -110,9 +110,12 @@ def envelope_schema() -> dict[str, Any]:
     return {
         "title": "jinlin CloudEvent",
         "description": "Every message of a jinlin stream: a CloudEvents 1.0 event in structured JSON mode (header "
-        f"Content-Type: {CONTENT_TYPE}), with jinlin's extension attributes forming a hash chain over the log.",
+        f"Content-Type: {CONTENT_TYPE}), with jinlin's extension attributes forming a hash chain over the log. "
+        "A newer producer may add further extension attributes: keep them, they are covered by the hash.",
         "type": "object",
-        "additionalProperties": False,
+        # A newer producer may add extension attributes; consumers keep them (the hash covers them). CloudEvents
+        # names attributes with lower-case letters and digits only.
+        "propertyNames": {"pattern": "^[a-z0-9]{1,20}$"},
         "required": list(properties),
         "properties": properties,
     }

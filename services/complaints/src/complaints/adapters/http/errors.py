@@ -14,7 +14,10 @@ def validation_problem(error: ValidationFailed) -> Problem:
         "Invalid complaint data",
         "; ".join(f"{p.field}: {p.message}" for p in error.problems),
         slug="invalid-complaint",
-        errors=[{"field": p.field, "message": p.message} for p in error.problems],
+        errors=[
+            {"location": "body", "field": p.field, "message": p.message, "type": "invalid_complaint"}
+            for p in error.problems
+        ],
     )
 
 

@@ -82,7 +82,7 @@ def _json(content: Any, status_code: int = 200) -> JSONResponse:
 # -- services ---------------------------------------------------------------------------------------------------------
 
 
-@router.get("/services.json", response_model=list[Open311Service], responses=georeport_responses(400))
+@router.get("/services.json", response_model=list[Open311Service], responses=georeport_responses(400, 422))
 async def services(request: Request, jurisdiction_id: Jurisdiction = None, lang: Lang = "zh") -> Response:
     """GET Service List: the categories a complaint can be filed in."""
     catalogue = context_of(request).catalogue
@@ -92,7 +92,7 @@ async def services(request: Request, jurisdiction_id: Jurisdiction = None, lang:
 @router.get(
     "/services/{service_code}.json",
     response_model=Open311ServiceDefinition,
-    responses=georeport_responses(400, 404),
+    responses=georeport_responses(400, 404, 422),
 )
 async def service_definition(
     service_code: str, request: Request, jurisdiction_id: Jurisdiction = None, lang: Lang = "zh"
@@ -138,7 +138,7 @@ def _period(start: datetime | None, end: datetime | None, now: datetime) -> tupl
     return start, end
 
 
-@router.get("/requests.json", response_model=list[Open311Request], responses=georeport_responses(400, 404))
+@router.get("/requests.json", response_model=list[Open311Request], responses=georeport_responses(400, 404, 422))
 async def requests(
     request: Request,
     service_request_id: Annotated[
@@ -189,7 +189,7 @@ async def requests(
 @router.get(
     "/requests/{service_request_id}.json",
     response_model=list[Open311Request],
-    responses=georeport_responses(404),
+    responses=georeport_responses(400, 404, 422),
 )
 async def one_request(
     service_request_id: str, request: Request, jurisdiction_id: Jurisdiction = None, lang: Lang = "zh"

@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from complaints.adapters.http.open311_schemas import Open311Error
 from complaints.application.changes import ComplaintNotFound
 from complaints.domain import InvalidTransition, UnknownCategory, ValidationFailed
+from jinlin.store import ConcurrencyError
 from jinlin.web import Problem
 
 JSON_UTF8: Final = "application/json; charset=utf-8"
@@ -53,7 +54,8 @@ class GeoReportError(Exception):
 
 
 def georeport_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` entries for GeoReport error answers."""
+    """OpenAPI ``responses=`` entries for GeoReport error answers. (Declaring 422 also keeps FastAPI from documenting
+    its own validation answer, which these routes never send: their bad input is a GeoReport 400.)"""
     return {status: {"model": list[Open311Error], "description": "GeoReport errors"} for status in statuses}
 
 
@@ -92,6 +94,8 @@ def as_georeport_error(error: Exception) -> GeoReportError | None:
             return GeoReportError(400, _validation_descriptions([(p.field, p.message) for p in error.problems]))
         case InvalidTransition():
             return GeoReportError(409, str(error))
+        case ConcurrencyError():
+            return GeoReportError(409, "the request changed while this one ran; send it again")
         case ComplaintNotFound():
             return GeoReportError(404, f"service_request_id {error.complaint_id} was not found")
         case Problem():
