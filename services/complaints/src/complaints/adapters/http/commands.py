@@ -1,10 +1,8 @@
 """The desk's commands on complaints. Each is a POST that accepts ``Idempotency-Key`` and ``If-Match``."""
 
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -34,10 +32,11 @@ from complaints.adapters.http.schemas import (
     Resolve,
     Withdraw,
 )
-from complaints.application.changes import ComplaintNotFound, change, record
+from complaints.application.changes import ComplaintNotFound, change
 from complaints.application.context import ComplaintsContext
 from complaints.application.erasure import erase_person
 from complaints.application.escalation import NamedParty, escalate_case
+from complaints.application.intake import NewComplaint, file_new_complaint, new_complaint_id
 from complaints.application.loading import complaint_stream, load_complaint
 from complaints.application.queries import get_complaint_row
 from complaints.domain import (
@@ -47,7 +46,6 @@ from complaints.domain import (
     add_note,
     approve_extension,
     assign,
-    file_complaint,
     link_to_case,
     mark_duplicate,
     record_call_back,
@@ -62,17 +60,11 @@ from jinlin.store import Transaction
 from jinlin.web import CommandResult, Problem, Staff, command_docs, problem_responses, require_roles, run_command
 
 router = APIRouter(tags=["complaint commands"])
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # What every command may answer besides success: its own route's problems plus an unknown complaint.
 DOCS = command_docs()
 DOCS["responses"] = {**problem_responses(404), **DOCS.get("responses", {})}
 
 Decide = Callable[[ComplaintState, datetime], list[ComplaintEvent]]
-
-
-def new_complaint_id(now: datetime) -> str:
-    """Readable at the desk ("c-20261129-3fa9c2"): the day it was filed (Shanghai time) and a random part."""
-    return f"c-{now.astimezone(SHANGHAI):%Y%m%d}-{secrets.token_hex(3)}"
 
 
 async def _answer(tx: Transaction, context: ComplaintsContext, state: ComplaintState, at: datetime) -> CommandResult:
@@ -118,30 +110,20 @@ async def file(body: FileComplaint, request: Request, staff: StaffAtDesk) -> Res
     complaint_id = new_complaint_id(at)
 
     async def handle(tx: Transaction) -> CommandResult:
-        person_ref = context.vault.new_person_ref()
-        sealed: dict[str, str | None] = {"name": None, "phone": None}
-        for field in ("name", "phone"):
-            value = getattr(body.reporter, field)
-            if value is not None:
-                sealed[field] = await context.vault.seal(tx.connection, person_ref, value)
-        new_events = file_complaint(
-            context.catalogue,
-            complaint_id=complaint_id,
+        intake = NewComplaint(
             category_code=body.category_code,
-            answers=body.answers,
             description=body.description,
             channel=body.channel,
             compound_id=body.compound_id,
-            reporter_ref=person_ref,
-            at=at,
-            priority=body.priority,
-            hotline_reference=body.hotline_reference,
+            answers=body.answers,
             building=body.building,
             unit=body.unit,
-            reporter_name_enc=sealed["name"],
-            reporter_phone_enc=sealed["phone"],
+            priority=body.priority,
+            hotline_reference=body.hotline_reference,
+            reporter_name=body.reporter.name,
+            reporter_phone=body.reporter.phone,
         )
-        state = await record(tx, None, new_events)
+        state = await file_new_complaint(tx, context, complaint_id, intake, at)
         answer = await _answer(tx, context, state, at)
         return CommandResult(answer.body, version=state.version, headers={"Location": f"/complaints/{complaint_id}"})
 

@@ -32,7 +32,6 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from complaints.adapters.http.commands import new_complaint_id
 from complaints.adapters.http.dependencies import INTAKE_DESK, context_of
 from complaints.adapters.http.open311_errors import JSON_UTF8, GeoReportError, GeoReportRoute, georeport_responses
 from complaints.adapters.http.open311_schemas import (
@@ -53,9 +52,9 @@ from complaints.adapters.http.open311_views import (
     service_of,
 )
 from complaints.adapters.http.schemas import Reporter
-from complaints.application.changes import record
+from complaints.application.intake import NewComplaint, file_new_complaint, new_complaint_id
 from complaints.application.read_model import complaint_view, instant
-from complaints.domain import Channel, Datatype, Priority, effective_rule, file_complaint
+from complaints.domain import Channel, Datatype, Priority, effective_rule
 from complaints.domain.identifiers import is_identifier
 from jinlin.store import Transaction
 from jinlin.web import CommandResult, Staff, run_command
@@ -405,28 +404,18 @@ async def submit(request: Request) -> Response:
     assert filing.compound_id is not None
 
     async def handle(tx: Transaction) -> CommandResult:
-        person_ref = context.vault.new_person_ref()
-        sealed: dict[str, str | None] = {"name": None, "phone": None}
-        for field in ("name", "phone"):
-            value = getattr(filing.reporter, field)
-            if value is not None:
-                sealed[field] = await context.vault.seal(tx.connection, person_ref, value)
-        new_events = file_complaint(
-            context.catalogue,
-            complaint_id=complaint_id,
+        intake = NewComplaint(
             category_code=filing.category.code,
-            answers=filing.answers,
             description=filing.description,
             channel=Channel.WEB,
             compound_id=filing.compound_id or "",
-            reporter_ref=person_ref,
-            at=at,
+            answers=filing.answers,
             building=filing.building,
             unit=filing.unit,
-            reporter_name_enc=sealed["name"],
-            reporter_phone_enc=sealed["phone"],
+            reporter_name=filing.reporter.name,
+            reporter_phone=filing.reporter.phone,
         )
-        state = await record(tx, None, new_events)
+        state = await file_new_complaint(tx, context, complaint_id, intake, at)
         notice = service_notice(effective_rule(filing.category.deadline_rule, Priority.NORMAL))
         created = Open311Created(service_request_id=complaint_id, service_notice=notice)
         return CommandResult(
