@@ -11,6 +11,7 @@ import click
 
 from jinlin.cli.dev_staff import dev_token
 from jinlin.cli.layout import DEFAULT_HOST, DEFAULT_NATS_PORT, Layout
+from jinlin.cli.plugins import load_plugins
 from jinlin.cli.stack import Stack, StackError
 from jinlin.events.registry import EventRegistry
 from jinlin.logging import configure_logging
@@ -98,13 +99,23 @@ def audit() -> None:
 @click.argument("service", required=False)
 @click.option("--database-url", help="The store to check (default: the service's setting or ./var file).")
 @click.option("--nats-url", help="The NATS server holding the stream (default: the embedded stack's).")
+@click.option(
+    "--nats-creds",
+    envvar="JINLIN_NATS_CREDS",
+    type=click.Path(path_type=Path),
+    help="NKey seed to read the streams with (default: the embedded stack's provisioner key, when it exists).",
+)
 @click.option("--no-jetstream", is_flag=True, help="Check the store's own chain only.")
-def audit_verify(service: str | None, database_url: str | None, nats_url: str | None, no_jetstream: bool) -> None:
+def audit_verify(
+    service: str | None, database_url: str | None, nats_url: str | None, nats_creds: Path | None, no_jetstream: bool
+) -> None:
     """Recompute each store's hash chain and compare it with JetStream. Exit 1 naming the first bad position."""
     from jinlin.audit.verify import verify_service
 
     specs = [service_named(service)] if service else registered_services()
     layout = Layout.from_env()
+    embedded_key = layout.var_dir / "nats-auth" / "provisioner.nk"
+    creds = nats_creds or (embedded_key if embedded_key.exists() else None)
     failed = False
     for spec in specs:
         # The audit reads the log as it is stored; it needs no event models, read models or projections.
@@ -119,6 +130,7 @@ def audit_verify(service: str | None, database_url: str | None, nats_url: str | 
                     nats_url=None if no_jetstream else (nats_url or layout.service_nats_url(spec)),
                     stream=spec.stream_name,
                     subjects=spec.subjects,
+                    creds=creds,
                 )
             finally:
                 await store.close()
@@ -161,6 +173,47 @@ def nats_init_auth(directory: Path, rotate: tuple[str, ...]) -> None:
     click.echo(f"server include  {setup.config_path}")
 
 
+@nats_group.command("provision")
+@click.option("--nats-url", help="The server (default: the embedded stack's).")
+@click.option(
+    "--creds",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="JINLIN_NATS_CREDS",
+    help="The provisioner's seed file (default: the embedded stack's, var/nats-auth/provisioner.nk).",
+)
+@click.option("--replicas", type=click.IntRange(1, 5), help="Copies of each stream in a cluster (default: unchanged).")
+def nats_provision(nats_url: str | None, creds: Path | None, replicas: int | None) -> None:
+    """Create or update every event stream of the contract and the dead-letter stream, as the provisioner."""
+    from jinlin.cli.stack import NATS_AUTH_DIR
+    from jinlin.messaging import connect_nats, ensure_deadletter_stream, ensure_stream
+    from jinlin.natsauth.policy import PROVISIONER, event_streams
+
+    layout = Layout.from_env()
+    if creds is None and (default := layout.var_dir / NATS_AUTH_DIR / f"{PROVISIONER}.nk").exists():
+        creds = default
+
+    async def run() -> None:
+        nc = await connect_nats(
+            nats_url or layout.nats_url, name="jinlin-provision", creds=creds, first_connect_timeout=10
+        )
+        try:
+            js = nc.jetstream()
+            for token, stream in sorted(event_streams(registered_services()).items()):
+                info = await ensure_stream(js, stream, f"jinlin.{token}.>", replicas=replicas)
+                click.echo(f"{stream:12} {info.config.num_replicas} replica(s), {info.state.messages} messages")
+            info = await ensure_deadletter_stream(js, replicas=replicas)
+            click.echo(f"{info.config.name:12} {info.config.num_replicas} replica(s), {info.state.messages} messages")
+        finally:
+            await nc.close()
+
+    try:
+        asyncio.run(run())
+    except TimeoutError as exc:
+        raise click.ClickException(f"{exc} (is the server up, and --creds the provisioner's key?)") from None
+    except Exception as exc:  # a refusal by the server: say which, without a traceback
+        raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+
+
 @cli.group()
 def projections() -> None:
     """Read models."""
@@ -191,6 +244,9 @@ def _open_store(spec: ServiceSpec, database_url: str) -> EventStore:
     if spec.build_store is None:
         raise click.ClickException(f"{spec.name} has no event store")
     return spec.build_store(database_url)
+
+
+load_plugins(cli)  # commands of installed packages (entry points "jinlin.cli"), e.g. `jinlin notary`
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ NOTARY = "notary"
 PROVISIONER = "provisioner"
 RESERVED_NAMES = (CONSOLE, NOTARY, PROVISIONER)
 
-CONSOLE_TOKEN = "console"
+CONSOLE_TOKEN = "console"  # noqa: S105 (a NATS subject token, not a secret)
 """The console's token in dead-letter subjects until it registers a :class:`ServiceSpec` of its own."""
 
 CONTRACT_STREAMS = {"complaints": "COMPLAINTS", "mediation": "MEDIATION", "escrow": "ESCROW"}
@@ -71,6 +71,11 @@ class ConsumerGrant:
 
 DECLARED_CONSUMERS: dict[str, tuple[ConsumerGrant, ...]] = {
     "complaints": (ConsumerGrant("MEDIATION", "complaints-mediation-outcomes"),),
+    CONSOLE: (
+        ConsumerGrant("COMPLAINTS", "console-complaints"),
+        ConsumerGrant("MEDIATION", "console-mediation"),
+        ConsumerGrant("ESCROW", "console-escrow"),
+    ),
 }
 """The durable consumers each service keeps, by service name. A service or console missing here may use any
 durable on the other event streams (see :func:`consumer_grants`) until its durables are declared."""
