@@ -37,7 +37,13 @@ format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+# The browser tests drive Debian's Chromium (a test tool's own browser download cannot work here); the CJK fonts
+# make the screenshots readable.
+BROWSER := /usr/bin/chromium
+$(BROWSER):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+
+test: lint $(BROWSER)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 clean:

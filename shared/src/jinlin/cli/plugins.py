@@ -5,7 +5,8 @@ A package declares, in its ``pyproject.toml``::
     [project.entry-points."jinlin.cli"]
     notary = "billing_escrow.statements.cli:notary"
 
-and ``jinlin notary ...`` runs that click command (or group). The entry point's name is the command's name. A
+and ``jinlin notary ...`` runs that click command (or group). The entry point's name is the command's name; a
+dotted name adds the command to an existing group (``"audit.verify-export"`` is ``jinlin audit verify-export``). A
 plugin never replaces a built-in command, and the first of two plugins with the same name wins (in the order of
 their distributions' names). A plugin that fails to load does not break ``jinlin``: its name is listed with the
 error, and running it prints the error and exits 1. Plugins should import little at module level; ``jinlin``
@@ -61,26 +62,30 @@ def load_plugins(
     """Add each plugin command to ``group``; returns what happened to each entry point."""
     found = (discover or (lambda g: list(entry_points(group=g))))(entry_point_group)
     found.sort(key=lambda ep: ((ep.dist.name if ep.dist is not None else ""), ep.name))
-    taken = set(group.commands)
     loads: list[PluginLoad] = []
     for entry_point in found:
-        name, source = entry_point.name, _source(entry_point)
-        if name in taken:
-            loads.append(PluginLoad(name, source, f"the command name {name!r} is already taken"))
+        full_name, source = entry_point.name, _source(entry_point)
+        parent_name, _, name = full_name.rpartition(".")
+        parent = group.commands.get(parent_name) if parent_name else group
+        if not isinstance(parent, click.Group):
+            loads.append(PluginLoad(full_name, source, f"there is no command group {parent_name!r} to add it to"))
             continue
-        taken.add(name)
+        if name in parent.commands:
+            loads.append(PluginLoad(full_name, source, f"the command name {full_name!r} is already taken"))
+            continue
+        group_for_this = parent
         try:
             command = entry_point.load()
         except Exception as exc:  # any import-time failure of someone else's package
             error = f"{type(exc).__name__}: {exc}"
-            group.add_command(_unavailable(name, source, error), name)
-            loads.append(PluginLoad(name, source, error))
+            group_for_this.add_command(_unavailable(name, source, error), name)
+            loads.append(PluginLoad(full_name, source, error))
             continue
         if not isinstance(command, click.Command):
             error = f"{entry_point.value} is a {type(command).__name__}, not a click command"
-            group.add_command(_unavailable(name, source, error), name)
-            loads.append(PluginLoad(name, source, error))
+            group_for_this.add_command(_unavailable(name, source, error), name)
+            loads.append(PluginLoad(full_name, source, error))
             continue
-        group.add_command(command, name)
-        loads.append(PluginLoad(name, source))
+        group_for_this.add_command(command, name)
+        loads.append(PluginLoad(full_name, source))
     return loads

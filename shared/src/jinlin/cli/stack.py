@@ -85,8 +85,10 @@ class Stack:
         env.setdefault(f"{spec.env_prefix}NATS_URL", self.layout.nats_url)
         if self.auth is not None:
             env.setdefault(f"{spec.env_prefix}NATS_CREDS", str(self.auth.seed_path(spec.name).resolve()))
-        env[f"{spec.env_prefix}HOST"] = self.layout.host
-        env[f"{spec.env_prefix}PORT"] = str(port)
+        # Every service's address, so that a service calling another (the console) follows --port overrides.
+        for other in self.specs:
+            env[f"{other.env_prefix}HOST"] = self.layout.host
+            env[f"{other.env_prefix}PORT"] = str(self.port_of(other))
         env.setdefault(f"{spec.env_prefix}LOG_FORMAT", "json")
         if self.staff_file is not None:
             env[STAFF_TOKENS_FILE_ENV] = str(self.staff_file.resolve())

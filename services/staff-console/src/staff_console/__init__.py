@@ -1,0 +1,1 @@
+"""The staff console: the center's web UI, built from every service's events (see ``bootstrap``)."""

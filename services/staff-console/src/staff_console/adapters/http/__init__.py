@@ -1,0 +1,1 @@
+"""The console's web pages, its live stream and its forms."""

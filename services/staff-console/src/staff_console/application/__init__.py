@@ -1,0 +1,1 @@
+"""The console's read models (fed by its consumers), its live hub and its queries."""
