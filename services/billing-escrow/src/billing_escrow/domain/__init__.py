@@ -188,7 +188,7 @@ from billing_escrow.domain.statement_chain import (
     replay_statements,
 )
 from billing_escrow.domain.statement_checks import arithmetic_problems, chain_problems
-from billing_escrow.domain.statement_events import StatementEvent, StatementIssued
+from billing_escrow.domain.statement_events import StatementEvent, StatementIssued, StatementSignature
 from billing_escrow.domain.tariffs import QuantityUnit, UnitPrice, metered_fen, property_fee_fen
 from billing_escrow.domain.terms import AccountTerms
 from billing_escrow.domain.utc import BUSINESS_TZ, business_date
@@ -297,6 +297,7 @@ __all__ = [
     "StatementEvent",
     "StatementIssued",
     "StatementKind",
+    "StatementSignature",
     "SubLedgerTransfer",
     "UnitPrice",
     "ValidationFailed",
