@@ -26,7 +26,7 @@ demo: $(INSTALLED)
 	$(BIN)/jinlin up --demo
 
 contracts: $(INSTALLED)
-	for service in complaints; do $(BIN)/python -m jinlin.contracts $$service; done
+	for service in complaints billing-escrow; do $(BIN)/python -m jinlin.contracts $$service; done
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
