@@ -6,14 +6,13 @@ fulfils an agreement's term with it, matching ``compound_id``), and ``jinlin.esc
 (the notary's NATS user reads these and nothing else).
 """
 
-from jinlin.contracts import Aggregate, ServiceContract
-from jinlin.events import DomainEvent
-
 from billing_escrow.domain.account_events import AccountEvent
 from billing_escrow.domain.events import ACCOUNT, HANDOVER, HOUSEHOLD, SERVICE, STATEMENT, registry
 from billing_escrow.domain.handover_events import HandoverEvent
 from billing_escrow.domain.household_events import HouseholdEvent
 from billing_escrow.domain.statement_events import StatementEvent
+from jinlin.contracts import Aggregate, ServiceContract
+from jinlin.events import DomainEvent
 
 VERSION = "1.0.0"
 """The version of the contract (not of the code): bump the major part for a change consumers must follow."""
