@@ -34,7 +34,8 @@ What :func:`run_command` guarantees:
   ``require_if_match`` → ``428``.
 - **ETag** of the answer: the stream's version after the command.
 - The events record ``actor`` (``staff:<id>``) and ``causationid`` (the request id); both are bound to the log
-  lines of the command, as is ``caseid`` when given.
+  lines of the command, as is ``caseid`` when given (by the endpoint, or by the caller's ``Jinlin-Case-Id``
+  header; an aggregate that knows its case, like a complaint, still records its own).
 """
 
 import hashlib
@@ -62,6 +63,8 @@ from jinlin.web.staff import Staff
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+CASE_HEADER = "Jinlin-Case-Id"
+_CASE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 # Visible ASCII only, and short: the key is stored beside the caller's id in a 200-character column.
 _SANE_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 
@@ -105,6 +108,22 @@ def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
         digest.update(len(part).to_bytes(8, "big"))  # length-prefixed, so parts cannot run into each other
         digest.update(part)
     return digest.hexdigest()
+
+
+def _case_header(request: Request) -> str | None:
+    """The case a command belongs to, when the caller names it (``Jinlin-Case-Id``): the events it records carry it
+    as their ``caseid``, so that a case's trail crosses services (an escrow payment made for a mediation case)."""
+    value = request.headers.get(CASE_HEADER)
+    if value is None:
+        return None
+    if not _CASE_ID.match(value):
+        raise Problem(
+            400,
+            "Invalid case id",
+            f"{CASE_HEADER} must be a case id: lower-case letters, digits, '_' and '-', at most 100.",
+            slug="invalid-case-id",
+        )
+    return value
 
 
 def _idempotency_key(request: Request, required: bool) -> str | None:
@@ -245,6 +264,7 @@ async def run_command(
     if require_if_match and stream is None:
         raise ValueError("require_if_match needs the stream whose version If-Match names")
     key = _idempotency_key(request, require_idempotency_key)
+    caseid = caseid or _case_header(request)
     command_id = request_id_of(request)
     body = await request.body()
     command = _Command(
