@@ -26,7 +26,7 @@ demo: $(INSTALLED)
 	$(BIN)/jinlin up --demo
 
 contracts: $(INSTALLED)
-	for service in complaints billing-escrow; do $(BIN)/python -m jinlin.contracts $$service; done
+	for service in complaints mediation billing-escrow; do $(BIN)/python -m jinlin.contracts $$service; done
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -45,6 +45,12 @@ $(BROWSER):
 
 test: lint $(BROWSER)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+# The benchmark suite (not part of `make test`): writes docs/benchmarks.md and its plots. ~15 minutes; BENCH_QUICK=1
+# for a ~2-minute smoke run. wrk, the HTTP load generator, comes from Debian's packages.
+bench: $(INSTALLED)
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) var

@@ -71,6 +71,11 @@ class ConsumerGrant:
 
 DECLARED_CONSUMERS: dict[str, tuple[ConsumerGrant, ...]] = {
     "complaints": (ConsumerGrant("MEDIATION", "complaints-mediation-outcomes"),),
+    "mediation": (
+        ConsumerGrant("COMPLAINTS", "mediation-escalations"),
+        ConsumerGrant("ESCROW", "mediation-fulfilments"),
+    ),
+    "billing-escrow": (),
     CONSOLE: (
         ConsumerGrant("COMPLAINTS", "console-complaints"),
         ConsumerGrant("MEDIATION", "console-mediation"),

@@ -18,7 +18,11 @@ BUSINESS_TZ: Final = timezone(timedelta(hours=8), "CST")
 
 
 def to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # Near year 1 or 9999 the shift to UTC leaves the calendar: bad input (a 422), not a server error.
+        raise ValueError("is outside the supported range of dates") from None
 
 
 # The type of every datetime field of an event: aware on input, UTC once validated.

@@ -13,7 +13,11 @@ from mediation.domain.errors import ValidationFailed
 
 
 def to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # Near year 1 or 9999 the shift to UTC leaves the calendar: bad input (a 422), not a server error.
+        raise ValueError("is outside the supported range of dates") from None
 
 
 # The type of every datetime field of an event: aware on input, UTC once validated (serialised with "Z").

@@ -84,8 +84,12 @@ async def list_all(
 
 
 def _require_aware(value: datetime | None, name: str) -> None:
-    if value is not None and value.tzinfo is None:
+    if value is None:
+        return
+    if value.tzinfo is None:
         raise Problem(422, "Time without offset", f"{name} needs a UTC offset, e.g. +08:00.", slug="naive-time")
+    if not 2000 <= value.year <= 2200:
+        raise Problem(422, "Time out of range", f"{name} must fall between the years 2000 and 2200.", slug="bad-time")
 
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintDetail, responses=problem_responses(404))

@@ -1,0 +1,1 @@
+"""The mediation service's adapters: HTTP (the API and the printable documents)."""

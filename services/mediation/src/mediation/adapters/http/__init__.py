@@ -1,0 +1,1 @@
+"""The mediation HTTP API: commands, queries and the printable documents."""
