@@ -12,6 +12,7 @@ class ServiceSettings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/service.sqlite3"
     nats_url: str = "nats://127.0.0.1:14222"
+    """One server, or a cluster's servers separated by commas (``nats://a:4222,nats://b:4222``)."""
     nats_user: str | None = None
     nats_password: str | None = None
     nats_creds: str | None = None
@@ -22,4 +23,10 @@ class ServiceSettings(BaseSettings):
     """``json`` (JSON lines), ``console`` (readable) or ``auto`` (console on a terminal, else JSON)."""
     log_level: str = "info"
     relay_enabled: bool = True
+    """Take part in the store's relay leadership: the replica holding it relays, the others stand by."""
     consumers_enabled: bool = True
+
+    @property
+    def nats_servers(self) -> list[str]:
+        """``nats_url`` as the list of servers to connect to (and fail over between)."""
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]

@@ -92,6 +92,9 @@ async def connect_nats(
     Publishes made while disconnected are buffered (up to nats-py's 2 MiB) and sent after reconnecting; callers
     that need to know a message arrived wait for a JetStream ack, never for ``publish()`` to return.
     """
+    if isinstance(url, str) and "," in url:
+        # A cluster given as one setting ("nats://a:4222,nats://b:4222"): every tool and service accepts that form.
+        url = [part.strip() for part in url.split(",") if part.strip()]
     events = _ConnectionEvents(name, log or structlog.get_logger())
     options: dict[str, Any] = {
         "name": name,

@@ -3,6 +3,10 @@ its periodic watchers, started and stopped with the app, and reported through ``
 
 NATS may be down when a service starts: the service still takes commands (they land in its store, the outbox),
 reports itself not ready, and connects, relays and consumes as soon as NATS answers.
+
+Several replicas of a service may share one store (PostgreSQL): each takes commands, runs its periodic jobs and
+consumes (durable consumers are shared), but only the replica holding the store's relay leadership relays
+(:mod:`jinlin.runtime.leadership`); ``jinlin_relay_leader`` says which one does.
 """
 
 import asyncio
@@ -17,6 +21,7 @@ from jinlin.messaging.connection import connect_nats
 from jinlin.messaging.consumer import DurableConsumer, MessageHandler
 from jinlin.messaging.relay import Relay
 from jinlin.metrics import ServiceMetrics
+from jinlin.runtime.leadership import Leadership, leader_lock
 from jinlin.service import ServiceSpec
 from jinlin.settings import ServiceSettings
 from jinlin.store.store import EventStore
@@ -66,6 +71,8 @@ class ServiceRuntime:
         self.jobs = list(jobs)
         self.nc: Client | None = None
         self.relay: Relay | None = None
+        """The relay of the current leadership term (``None`` before the first)."""
+        self.leadership: Leadership | None = None
         self.consumers: list[DurableConsumer] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
@@ -77,10 +84,19 @@ class ServiceRuntime:
         self.readiness.add("store", store_reachable(self.store))
         self.readiness.add("nats", self._nats_connected)
         self.metrics.sample(self.metrics.relay_lag, self._relay_lag)
+        leader = self.metrics.gauge(
+            "jinlin_relay_leader", "1 while this replica runs its store's relay (one replica per store), else 0."
+        )
+        self.metrics.sample(leader, lambda: float(self.is_leader))
         if self.settings.relay_enabled or (self.settings.consumers_enabled and self.subscriptions):
             self._spawn(self._messaging(), "messaging")
         for job in self.jobs:
             self._spawn(self._every(job), job.name)
+
+    @property
+    def is_leader(self) -> bool:
+        """This replica holds the store's relay leadership (and so runs the relay)."""
+        return self.leadership is not None and self.leadership.is_leader
 
     def after_commit(self) -> None:
         """Tell the relay there is something new, so it publishes now rather than at its next poll."""
@@ -89,8 +105,8 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self.relay is not None:
-            await self.relay.stop()
+        if self.leadership is not None:
+            await self.leadership.stop()  # the relay's batch in flight is acknowledged, then the lock released
         for consumer in self.consumers:
             await consumer.stop()
         for task in self._tasks:
@@ -118,15 +134,20 @@ class ServiceRuntime:
 
     async def _messaging(self) -> None:
         self.nc = await connect_nats(
-            self.settings.nats_url,
+            self.settings.nats_servers,
             name=f"jinlin-{self.spec.name}",
             user=self.settings.nats_user,
             password=self.settings.nats_password,
             creds=self.settings.nats_creds,
         )
         if self.settings.relay_enabled:
-            self.relay = Relay(self.store, self.nc, stream=self.spec.stream_name, subjects=self.spec.subjects)
-            self._spawn(self.relay.run(), "relay")
+            self.leadership = Leadership(
+                leader_lock(self.store.engines, self.spec.stream_name),
+                name=f"{self.spec.name}:relay",
+                eligible=lambda: self.nc is not None and self.nc.is_connected,
+                log=self.log,
+            )
+            self._spawn(self.leadership.run(self._begin_relay_term), "relay")
         if self.settings.consumers_enabled:
             for subscription in self.subscriptions:
                 consumer = DurableConsumer(
@@ -146,6 +167,11 @@ class ServiceRuntime:
                 )
                 self._spawn(consumer.run(), f"consumer:{subscription.durable}")
 
+    def _begin_relay_term(self) -> Relay:
+        assert self.nc is not None
+        self.relay = Relay(self.store, self.nc, stream=self.spec.stream_name, subjects=self.spec.subjects)
+        return self.relay
+
     async def _every(self, job: PeriodicJob) -> None:
         while not self._stopping.is_set():
             try:
@@ -161,7 +187,8 @@ class ServiceRuntime:
         return self.nc is not None and self.nc.is_connected
 
     async def _relay_lag(self) -> float:
-        if self.relay is None:
+        if self.relay is None or not self.is_leader:
+            # A follower reports what the leader recorded: the lag is the store's, whichever replica relays it.
             return float(await self.store.last_sequence() - await self.store.position("relay"))
         return float(await self.relay.lag())
 

@@ -1,6 +1,7 @@
 """Running one decision of the domain against a stored complaint, inside the caller's transaction."""
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from complaints.application.loading import complaint_stream, load_complaint
 from complaints.domain import ComplaintEvent, ComplaintState
@@ -8,6 +9,12 @@ from complaints.domain.state import apply
 from jinlin.store import Transaction
 
 Decision = Callable[[ComplaintState], list[ComplaintEvent]]
+
+
+def not_before(state: ComplaintState, at: datetime) -> datetime:
+    """``at``, or the complaint's last event when that is later: another replica's clock may run a little ahead, and
+    a command must not be refused for happening "before" the complaint's history."""
+    return max(at, state.updated_at)
 
 
 class ComplaintNotFound(LookupError):

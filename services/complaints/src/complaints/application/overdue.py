@@ -8,7 +8,7 @@ The event it records is what tells supervisors: the console and the statistics f
 
 from sqlalchemy import select
 
-from complaints.application.changes import change
+from complaints.application.changes import change, not_before
 from complaints.application.context import ComplaintsContext
 from complaints.application.queries import late_now
 from complaints.application.read_model import complaint_view
@@ -46,7 +46,9 @@ class OverdueWatcher:
                     await change(
                         tx,
                         complaint_id,
-                        lambda state: mark_overdue(state, at=now) if should_mark_overdue(state, now) else [],
+                        lambda state: (
+                            mark_overdue(state, at=not_before(state, now)) if should_mark_overdue(state, now) else []
+                        ),
                     )
                     marked += len(tx.appended) - len(before)
             except ConcurrencyError:

@@ -44,10 +44,11 @@ async def command(
     status_code: int = 200,
 ) -> Response:
     context = context_of(request)
-    at = context.clock()
 
     async def handler(tx: Transaction) -> CommandResult:
-        return await handle(tx, context, at)
+        # Read the clock inside the transaction, after the write lock: a command that waited behind another must
+        # not be dated before the events that committed while it waited.
+        return await handle(tx, context, context.clock())
 
     return await run_command(
         request,

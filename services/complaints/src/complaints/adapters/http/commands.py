@@ -32,7 +32,7 @@ from complaints.adapters.http.schemas import (
     Resolve,
     Withdraw,
 )
-from complaints.application.changes import ComplaintNotFound, change
+from complaints.application.changes import ComplaintNotFound, change, not_before
 from complaints.application.context import ComplaintsContext
 from complaints.application.erasure import erase_person
 from complaints.application.escalation import NamedParty, escalate_case
@@ -75,10 +75,10 @@ async def _answer(tx: Transaction, context: ComplaintsContext, state: ComplaintS
 
 async def _change(request: Request, staff: Staff, complaint_id: str, scope: str, decide: Decide) -> Response:
     context = context_of(request)
-    at = context.clock()
 
     async def handle(tx: Transaction) -> CommandResult:
-        state = await change(tx, complaint_id, lambda current: decide(current, at))
+        at = context.clock()
+        state = await change(tx, complaint_id, lambda current: decide(current, not_before(current, at)))
         return await _answer(tx, context, state, at)
 
     return await run_command(
@@ -257,9 +257,9 @@ async def mark_as_duplicate(
 ) -> Response:
     """The same matter as another complaint: it joins that complaint's case and ends here."""
     context = context_of(request)
-    at = context.clock()
 
     async def handle(tx: Transaction) -> CommandResult:
+        at = context.clock()
         original = await load_complaint(tx, body.duplicate_of)
         if original is None:
             raise ComplaintNotFound(body.duplicate_of)
@@ -267,7 +267,10 @@ async def mark_as_duplicate(
             tx,
             complaint_id,
             lambda current: mark_duplicate(
-                current, duplicate_of=original.complaint_id, duplicate_of_case_id=original.case_id, at=at
+                current,
+                duplicate_of=original.complaint_id,
+                duplicate_of_case_id=original.case_id,
+                at=not_before(current, at),
             ),
         )
         return await _answer(tx, context, state, at)
@@ -294,9 +297,9 @@ async def link_into_case(complaint_id: ComplaintId, body: LinkToCase, request: R
 async def escalate(complaint_id: ComplaintId, body: Escalate, request: Request, staff: Handler) -> Response:
     """Take the complaint's case (every open complaint in it) to mediation, naming the parties."""
     context = context_of(request)
-    at = context.clock()
 
     async def handle(tx: Transaction) -> CommandResult:
+        at = context.clock()
         named = [NamedParty(p.role, p.organisation, p.person_name) for p in body.parties]
         states = await escalate_case(tx, context, complaint_id, reason=body.reason, named_parties=named, at=at)
         views: list[dict[str, Any]] = []
