@@ -9,6 +9,7 @@ at each scrape, so the figure is never stale::
     metrics.sample(metrics.dead_letters, store.dead_letter_count, consumer="mediation-cases")
 """
 
+import asyncio
 import inspect
 import math
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,9 @@ from jinlin.logging import get_logger
 Sampler = Callable[[], float | int | Awaitable[float | int]]
 
 _log = get_logger(__name__)
+
+
+SAMPLER_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -73,17 +77,21 @@ class ServiceMetrics:
         self.http_request_duration.labels(method, route).observe(seconds)
 
     async def refresh(self) -> None:
-        """Read every sampler. One that fails reports NaN (and is logged) instead of a stale figure."""
-        for sampling in self._samplings:
-            target = sampling.gauge.labels(**sampling.labels) if sampling.labels else sampling.gauge
-            try:
+        """Read every sampler, concurrently. One that fails, or does not answer within ``SAMPLER_TIMEOUT`` (JetStream
+        electing a leader, say), reports NaN (and is logged) instead of a stale figure or a stalled scrape."""
+        await asyncio.gather(*(self._refresh_one(sampling) for sampling in self._samplings))
+
+    async def _refresh_one(self, sampling: "_Sampling") -> None:
+        target = sampling.gauge.labels(**sampling.labels) if sampling.labels else sampling.gauge
+        try:
+            async with asyncio.timeout(SAMPLER_TIMEOUT):
                 value = sampling.read()
                 if inspect.isawaitable(value):
                     value = await value
-                target.set(float(value))
-            except Exception:
-                _log.warning("metric sampler failed", metric=repr(sampling.gauge), exc_info=True)
-                target.set(math.nan)
+            target.set(float(value))
+        except Exception:
+            _log.warning("metric sampler failed", metric=repr(sampling.gauge), exc_info=True)
+            target.set(math.nan)
 
     async def render(self) -> tuple[bytes, str]:
         """The Prometheus text exposition and its content type, with samplers freshly read."""
