@@ -8,7 +8,7 @@ SOURCES := shared/src/jinlin $(filter-out %.egg-info,$(wildcard services/*/src/*
 INSTALLED := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: up demo test lint format bench install clean contracts
+.PHONY: up demo test lint format bench install clean contracts soak
 
 $(INSTALLED): constraints.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,10 @@ install: $(INSTALLED)
 up: $(INSTALLED)
 	$(BIN)/jinlin up
 
+# The stack (as `make up`), then the Jinyuan Huating handover played through the services' APIs; the stack keeps
+# running with the case's timeline in the console until Ctrl-C. Against a stack already running, it only plays.
 demo: $(INSTALLED)
-	$(BIN)/jinlin up --demo
+	$(BIN)/jinlin demo --up
 
 contracts: $(INSTALLED)
 	for service in complaints mediation billing-escrow; do $(BIN)/python -m jinlin.contracts $$service; done
@@ -51,6 +53,11 @@ test: lint $(BROWSER)
 bench: $(INSTALLED)
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python -m bench.run
+
+# The fault suite of `make test` (tests/faults) with bigger numbers: more clients, longer and more frequent faults,
+# more fuzzing examples. Tens of minutes.
+soak: $(INSTALLED)
+	JINLIN_SOAK=1 $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --timeout 3600 tests/faults
 
 clean:
 	rm -rf $(VENV) var

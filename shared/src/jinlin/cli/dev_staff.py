@@ -18,5 +18,7 @@ def write_dev_staff(var_dir: Path) -> Path:
     path = var_dir / "staff-tokens.json"
     if not path.exists():
         entries = [{"token": dev_token(role), "id": f"dev-{role}", "roles": [role]} for role in DEV_ROLES]
+        # A second finance officer: a payment out needs a co-signature by someone other than its requester.
+        entries.append({"token": dev_token("finance-2"), "id": "dev-finance-2", "roles": ["finance"]})
         path.write_text(json.dumps(entries, indent=2) + "\n")
     return path
