@@ -52,6 +52,11 @@ def _text(d: Desk, terms: list[Term], **overrides: Any) -> dict[str, Any]:
     return text
 
 
+def _status(d: Desk) -> CaseStatus:
+    status: CaseStatus = d.state.status
+    return status
+
+
 # --- drafting ------------------------------------------------------------------------------------------------------
 
 
@@ -134,12 +139,12 @@ def test_it_takes_effect_with_the_last_signature_and_not_before(drafted: Desk) -
     [first] = drafted.do(sign_agreement, party_id="party-1")
     [second] = drafted.later(hours=1).do(sign_agreement, party_id="party-3")
     assert isinstance(first, AgreementSigned) and isinstance(second, AgreementSigned)
-    assert drafted.state.status is CaseStatus.ACCEPTED
+    assert _status(drafted) is CaseStatus.ACCEPTED
     assert drafted.state.obligations == {}
     last, took_effect = drafted.later(hours=1).do(sign_agreement, party_id="party-2")
     assert isinstance(last, AgreementSigned)
     assert isinstance(took_effect, AgreementTookEffect)
-    assert drafted.state.status is CaseStatus.AGREEMENT_IN_EFFECT
+    assert _status(drafted) is CaseStatus.AGREEMENT_IN_EFFECT
     agreement = drafted.state.agreement
     assert agreement is not None
     assert agreement.took_effect_at == drafted.now
@@ -256,7 +261,7 @@ def test_judicial_confirmation_within_30_days(agreed: Desk, after: timedelta) ->
     assert agreement is not None and agreement.took_effect_at is not None
     agreed.now = agreement.took_effect_at + after
     agreed.do(apply_for_judicial_confirmation, court=COURT, reference="(2025)皖1181民特1号")
-    confirmation = agreed.state.agreement.judicial_confirmation  # type: ignore[union-attr]
+    confirmation = agreed.state.agreement.judicial_confirmation
     assert confirmation is not None
     assert (confirmation.court, confirmation.party_ids) == (COURT, ("party-1", "party-2", "party-3"))
 
@@ -284,7 +289,7 @@ def test_the_court_answers_once_and_may_answer_after_the_case_closed(agreed: Des
         agreed.do(fulfil_obligation, term_id=term_id, evidence="证明")
     agreed.do(close)
     agreed.later(days=20).do(record_judicial_decision, outcome=JudicialOutcome.CONFIRMED, remark="裁定有效")
-    confirmation = agreed.state.agreement.judicial_confirmation  # type: ignore[union-attr]
+    confirmation = agreed.state.agreement.judicial_confirmation
     assert confirmation is not None
     assert (confirmation.outcome, confirmation.decided_at) == (JudicialOutcome.CONFIRMED, agreed.now)
     with pytest.raises(InvalidTransition, match="already decided"):

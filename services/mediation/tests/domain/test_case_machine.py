@@ -88,7 +88,8 @@ ARREARS_PAID = "jinlin.escrow.ArrearsPaid.v1"
 MATCH = {"compound_id": "jinyuan-huating"}
 
 ORGANISATIONS = ["某物业服务有限公司", "国网天长市供电公司", "金园华庭业主委员会", "金园社区居委会", "天长市水务公司"]
-PARTY_IDS = [f"party-{n}" for n in range(1, 7)]  # party-6 is never anyone at the start: a stranger to sign
+PARTY_IDS = [f"party-{n}" for n in range(1, 7)]  # party-4 .. party-6 exist only once parties were added
+STRANGER_ID = "party-99"  # never a party: numbering never gets that far in a run
 MEETING_IDS = ["meeting-1", "meeting-2", "meeting-3"]
 TERM_IDS = ["t-1", "t-2", "t-3"]  # t-3 is never drafted
 EVENT_IDS = ["esc-1", "esc-2"]
@@ -102,11 +103,9 @@ CONFIRMATION_DAYS = 30
 
 # An agreement's text as drawn: the parties it names (mostly parties of the case: indices into them, sometimes with
 # a stranger), and its terms as (obligor index, days until due, fulfilled by escrow).
-TEXTS = {
-    "picks": st.lists(st.integers(0, 5), min_size=1, max_size=3, unique=True),
-    "stranger": st.integers(0, 9),
-    "terms": st.lists(st.tuples(st.integers(0, 2), st.integers(0, 12), st.booleans()), min_size=1, max_size=2),
-}
+PICKS = st.lists(st.integers(0, 5), min_size=1, max_size=3, unique=True)
+STRANGER = st.integers(0, 9)  # 0: the text also names a stranger
+TERMS = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 12), st.booleans()), min_size=1, max_size=2)
 
 
 # Who a command names: mostly one of the parties it is meant for (an index into them); one draw in five, any id at
@@ -184,7 +183,7 @@ class CaseMachine(RuleBasedStateMachine):
     @initialize(
         parties=st.integers(2, 3),
         stage=st.sampled_from(["opened", "accepted", "meeting", "drafted", "agreed"]),
-        terms=TEXTS["terms"],
+        terms=TERMS,
     )
     def refer(self, parties: int, stage: str, terms: list[tuple[int, int, bool]]) -> None:
         self._open(parties)
@@ -280,11 +279,13 @@ class CaseMachine(RuleBasedStateMachine):
         ):
             self.model.status = CaseStatus.ENDED_WITHOUT_AGREEMENT
 
-    @rule(redelivery=st.booleans(), new_complaint=st.booleans())
-    def escalation_arrives(self, redelivery: bool, new_complaint: bool) -> None:
+    @rule(redelivery=st.booleans(), which=st.integers(0, 5), new_complaint=st.booleans())
+    def escalation_arrives(self, redelivery: bool, which: int, new_complaint: bool) -> None:
+        """A new escalation, or one already taken in delivered again."""
         m = self.model
         if redelivery:
-            event_id = "evt-1"
+            taken_in = sorted(m.escalations)
+            event_id = taken_in[which % len(taken_in)]
         else:
             self.escalations_sent += 1
             event_id = f"evt-{self.escalations_sent}"
@@ -437,7 +438,7 @@ class CaseMachine(RuleBasedStateMachine):
     def _party_ids(self, picks: list[int], stranger: int) -> list[str]:
         current = list(self.model.parties)
         chosen = list(dict.fromkeys(current[pick % len(current)] for pick in picks))
-        return [*chosen, "party-6"] if stranger == 0 else chosen
+        return [*chosen, STRANGER_ID] if stranger == 0 else chosen
 
     def _text(self, party_ids: list[str], terms: list[tuple[int, int, bool]]) -> tuple[dict[str, Any], list[ModelTerm]]:
         """An agreement's text: each term as (obligor index into party_ids, days until due, fulfilled by escrow)."""
@@ -472,7 +473,7 @@ class CaseMachine(RuleBasedStateMachine):
             and all(t.due > self.now for t in terms)
         )
 
-    @rule(**TEXTS)
+    @rule(picks=PICKS, stranger=STRANGER, terms=TERMS)
     def draft(self, picks: list[int], stranger: int, terms: list[tuple[int, int, bool]]) -> None:
         m = self.model
         party_ids = self._party_ids(picks, stranger)
@@ -482,7 +483,7 @@ class CaseMachine(RuleBasedStateMachine):
             m.agreements += 1
             m.agreement = ModelAgreement(f"agreement-{m.agreements}", party_ids, model_terms)
 
-    @rule(**TEXTS)
+    @rule(picks=PICKS, stranger=STRANGER, terms=TERMS)
     def amend(self, picks: list[int], stranger: int, terms: list[tuple[int, int, bool]]) -> None:
         m = self.model
         party_ids = self._party_ids(picks, stranger)
@@ -518,11 +519,11 @@ class CaseMachine(RuleBasedStateMachine):
         assert agreement is not None
         agreement.signed.add(party_id)
         if agreement.signed == set(agreement.party_ids):
-            assert [type(e) for e in events] == [AgreementSigned, AgreementTookEffect]
+            assert [type(e).__name__ for e in events] == ["AgreementSigned", "AgreementTookEffect"]
             m.status, m.took_effect_at = CaseStatus.AGREEMENT_IN_EFFECT, self.now
             m.obligations = {t.term_id: ModelObligation(t.due) for t in agreement.terms}
         else:
-            assert [type(e) for e in events] == [AgreementSigned]
+            assert [type(e).__name__ for e in events] == ["AgreementSigned"]
 
     @rule()
     def apply_to_court(self) -> None:
@@ -593,6 +594,17 @@ class CaseMachine(RuleBasedStateMachine):
         ):
             assert obligation is not None
             obligation.status, obligation.by_event = ObligationStatus.FULFILLED, event_id
+            # At-least-once delivery: the same event straight again must record nothing.
+            again = self.attempt(
+                True,
+                fulfil_by_external_event,
+                term_id=term_id,
+                service="escrow",
+                event_type=ARREARS_PAID,
+                event_id=event_id,
+                data=data,
+            )
+            assert again == []
 
     @rule(term_id=st.sampled_from(TERM_IDS))
     def overdue_watcher(self, term_id: str) -> None:
@@ -606,8 +618,10 @@ class CaseMachine(RuleBasedStateMachine):
         assert obligation is not None
         if marked:
             assert events == []
-        else:
-            obligation.marked_for.add(obligation.due)
+            return
+        obligation.marked_for.add(obligation.due)
+        # A watcher that crashed after recording runs again at once: it must record nothing.
+        assert self.attempt(True, mark_obligation_overdue, term_id=term_id) == []
 
     @rule(term_id=st.sampled_from(TERM_IDS), days=st.integers(0, 10))
     def extend(self, term_id: str, days: int) -> None:

@@ -130,7 +130,8 @@ def _every_event_type(desk: Callable[..., Desk], terms_from: Callable[..., Any])
     )
     declined = desk(case_id="case-3")
     declined.do(decline, reason="不予受理", routes_advised=[Route.ARBITRATION])
-    return d.events + ended.events + declined.events
+    events: list[CaseEvent] = d.events + ended.events + declined.events
+    return events
 
 
 def _roundtrip(event: CaseEvent) -> DomainEvent:
@@ -280,14 +281,19 @@ def test_a_second_fulfilment_or_overdue_mark_is_a_damaged_history(agreed: Desk) 
 def test_events_are_immutable(desk: Callable[..., Desk]) -> None:
     [accepted] = desk().do(accept)
     with pytest.raises(Exception, match="frozen"):
-        accepted.due_at = accepted.occurred_at  # type: ignore[misc]
+        accepted.due_at = accepted.occurred_at
 
 
 def test_an_opening_names_its_origin_consistently(desk: Callable[..., Desk]) -> None:
     opened = desk().events[0]
     assert isinstance(opened, CaseOpened)
     data = json.loads(opened.model_dump_json())
-    for broken in ({"escalation_event_id": None}, {"complaint_ids": []}, {"referred_by": "法院"}):
+    breakages: list[dict[str, Any]] = [
+        {"escalation_event_id": None},
+        {"complaint_ids": []},
+        {"referred_by": "法院"},
+    ]
+    for broken in breakages:
         with pytest.raises(ValueError, match="exactly for"):
             CaseOpened.model_validate({**data, **broken})
 

@@ -35,7 +35,7 @@ def _schedule(d: Desk, start_in: timedelta = 2 * DAY) -> str:
         ends_at=d.now + start_in + 2 * HOUR,
         agenda=["电费欠缴情况说明", "直供电改造安排"],
     )
-    meeting_id: str = scheduled.meeting_id  # type: ignore[attr-defined]
+    meeting_id: str = scheduled.meeting_id
     return meeting_id
 
 
@@ -145,12 +145,13 @@ def test_a_cancelled_meeting_takes_nothing_more(accepted: Desk) -> None:
     accepted.do(cancel_meeting, meeting_id=meeting_id, reason="台风")
     assert accepted.state.meetings[meeting_id].status is MeetingStatus.CANCELLED
     accepted.later(days=3)
-    for command, arguments in [
+    commands: list[tuple[Callable[..., Any], dict[str, Any]]] = [
         (cancel_meeting, {"reason": "x"}),
         (invite_parties, {"party_ids": ["party-1"]}),
         (record_attendance, {"party_id": "party-1", "attended": True}),
         (record_minutes, {"minutes": "x"}),
-    ]:
+    ]
+    for command, arguments in commands:
         with pytest.raises(InvalidTransition, match="cancelled"):
             accepted.do(command, meeting_id=meeting_id, **arguments)
 

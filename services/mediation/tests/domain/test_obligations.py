@@ -46,7 +46,8 @@ def _paid(d: Desk, event_id: str = "esc-evt-1", **overrides: Any) -> list[Any]:
         "data": PAID_DATA,
     }
     arguments.update(overrides)
-    return d.do(fulfil_by_external_event, **arguments)
+    events: list[Any] = d.do(fulfil_by_external_event, **arguments)
+    return events
 
 
 def _settle_all(d: Desk) -> None:

@@ -30,6 +30,7 @@ from mediation.domain import (
     fulfil_obligation,
     open_by_referral,
     replay,
+    sign_agreement,
 )
 
 DAY = timedelta(days=1)
@@ -81,18 +82,32 @@ def test_a_later_escalation_brings_the_complaints_the_case_did_not_have(desk: Ca
     assert open_by_referral(d.state, **_again(d, escalation_event_id="evt-3", complaint_ids=["c-3"])) == []
 
 
-def test_a_new_escalation_reopens_a_case_that_ended_without_agreement(desk: Callable[..., Desk]) -> None:
-    d = desk()
-    d.do(accept)
-    d.later(days=30).do(end_without_agreement, reason="物业公司拒不到场", routes_advised=[Route.LITIGATION])
+def test_a_new_escalation_reopens_a_case_that_ended_without_agreement(drafted: Desk) -> None:
+    d = drafted
+    d.do(sign_agreement, party_id="party-1")
+    d.later(days=30).do(end_without_agreement, reason="物业公司拒不签字", routes_advised=[Route.LITIGATION])
     [reopened] = d.later(days=3).do(open_by_referral, **_again(d, escalation_event_id="evt-9", reason="再次协商"))
     assert isinstance(reopened, CaseReopened)
     s = d.state
     assert (s.status, s.rounds, s.reason) == (CaseStatus.OPENED, 2, "再次协商")
     assert (s.accepted_at, s.due_at, s.ended_at, s.end_reason, s.routes_advised) == (None, None, None, None, ())
-    # The new round is mediated like the first, with a fresh month.
+    assert s.escalation_event_ids == {"evt-escalated-1", "evt-9"}
+    # The unsigned draft of the round that failed lapsed with it; the new round drafts anew, with a fresh month.
+    assert s.agreement is None
     d.do(accept)
     assert d.state.due_at == d.now + 30 * DAY
+    d.draft()
+    assert d.state.agreement is not None
+    assert (d.state.agreement.agreement_id, d.state.agreement.signatures) == ("agreement-2", {})
+
+
+def test_the_escalation_that_reopened_a_case_does_not_reopen_it_again(desk: Callable[..., Desk]) -> None:
+    d = desk()
+    d.do(decline, reason="材料不全", routes_advised=[Route.ADMINISTRATIVE_COMPLAINT])
+    d.do(open_by_referral, **_again(d, escalation_event_id="evt-9"))
+    d.do(decline, reason="仍不属于调解范围", routes_advised=[Route.LITIGATION])
+    assert open_by_referral(d.state, **_again(d, escalation_event_id="evt-9")) == []
+    assert d.state.status is CaseStatus.DECLINED
 
 
 def test_a_new_escalation_reopens_a_declined_case(desk: Callable[..., Desk]) -> None:
