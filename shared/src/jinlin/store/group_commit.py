@@ -58,17 +58,47 @@ class GroupCommitter:
             savepoint = await group.connection.begin_nested()
             try:
                 yield group.connection
-            except BaseException:
-                if savepoint.is_active:
-                    await savepoint.rollback()
+            except BaseException as failure:
+                if not await self._undo_member(group, savepoint, failure):
+                    raise
                 await self._close_if_idle(group)
                 raise
-            await savepoint.commit()
+            try:
+                await savepoint.commit()
+            except BaseException as failure:
+                await self._fail_group(group, failure)
+                raise
             await self._close_if_idle(group)
         finally:
             self._body_lock.release()
         # The commit is everybody's: one member's cancellation must not cancel it for the others.
         await asyncio.shield(group.committed)
+
+    async def _undo_member(self, group: _Group, savepoint: AsyncTransaction, failure: BaseException) -> bool:
+        """Roll back one member's work; True when the group can go on without it.
+
+        When the database itself dropped the whole transaction (SQLite does on "database or disk is full"), the
+        savepoint is gone with it: then every member's work is gone, and nobody of this group may be told otherwise.
+        """
+        try:
+            if savepoint.is_active:
+                await savepoint.rollback()
+        except BaseException:
+            await self._fail_group(group, failure)
+            return False
+        return True
+
+    async def _fail_group(self, group: _Group, failure: BaseException) -> None:
+        if self._open is group:
+            self._open = None
+        self._on_failed_commit()
+        with contextlib.suppress(Exception):
+            await group.transaction.rollback()
+        with contextlib.suppress(Exception):
+            await group.connection.close()
+        if not group.committed.done():
+            group.committed.set_exception(failure if isinstance(failure, Exception) else RuntimeError(str(failure)))
+            group.committed.exception()
 
     async def _open_group(self) -> _Group:
         connection = await self._engine.connect()
