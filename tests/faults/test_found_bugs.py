@@ -190,13 +190,6 @@ REPEATABLE_CREATES = (
 """Routes whose handler answers ``201 if created else 200``."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/billing-escrow/src/billing_escrow/adapters/http/{accounts,households,handovers,disbursements,"
-    "statements}.py: the routes declare status_code=201 and answer 200 when the thing exists already "
-    "('201 if created else 200'), but document no 200. Fix: add a 200 response (same model, 'already recorded, "
-    "nothing changed') to their responses=",
-)
 async def test_escrow_documents_the_200_of_a_repeated_create(stack_behind_proxy) -> None:
     stack, _proxy = stack_behind_proxy
     escrow = stack.url("billing-escrow")

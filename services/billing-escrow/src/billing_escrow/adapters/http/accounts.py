@@ -18,6 +18,7 @@ from billing_escrow.adapters.http.commanding import (
     account_answer,
     booking_date,
     command,
+    creating,
 )
 from billing_escrow.adapters.http.dependencies import (
     AccountAdmin,
@@ -91,7 +92,11 @@ async def _lifecycle(
 
 
 @router.post(
-    "/accounts", status_code=201, response_model=AccountView, summary="Ask the notary office for an account", **DOCS
+    "/accounts",
+    status_code=201,
+    response_model=AccountView,
+    summary="Ask the notary office for an account",
+    **creating(DOCS, AccountView),
 )
 async def request_escrow_account(body: RequestAccount, request: Request, staff: AccountAdmin) -> Response:
     """Answers ``201`` when the request is recorded, ``200`` when the same account was already requested."""
@@ -215,7 +220,12 @@ def _movement_answer(movement_id: str, recorded: bool, account: AccountState, vi
     )
 
 
-@router.post("/accounts/{account_id}/payments", status_code=201, response_model=MovementAnswer, **MONEY_DOCS)
+@router.post(
+    "/accounts/{account_id}/payments",
+    status_code=201,
+    response_model=MovementAnswer,
+    **creating(MONEY_DOCS, MovementAnswer),
+)
 async def receive_payment(account_id: AccountId, body: ReceivePayment, request: Request, staff: Finance) -> Response:
     """Money arrived for a household (Dr escrow bank, Cr the household's sub-ledger)."""
 
@@ -237,7 +247,12 @@ async def receive_payment(account_id: AccountId, body: ReceivePayment, request: 
     return await command(request, staff, "payment", handle, stream=_stream(account_id), money=True, status_code=201)
 
 
-@router.post("/accounts/{account_id}/reallocations", status_code=201, response_model=MovementAnswer, **MONEY_DOCS)
+@router.post(
+    "/accounts/{account_id}/reallocations",
+    status_code=201,
+    response_model=MovementAnswer,
+    **creating(MONEY_DOCS, MovementAnswer),
+)
 async def reallocate(account_id: AccountId, body: Reallocate, request: Request, staff: Finance) -> Response:
     """Move money held for one household to another (a payment booked to the wrong flat, say)."""
 
@@ -261,7 +276,12 @@ async def reallocate(account_id: AccountId, body: Reallocate, request: Request, 
     )
 
 
-@router.post("/accounts/{account_id}/reversals", status_code=201, response_model=MovementAnswer, **MONEY_DOCS)
+@router.post(
+    "/accounts/{account_id}/reversals",
+    status_code=201,
+    response_model=MovementAnswer,
+    **creating(MONEY_DOCS, MovementAnswer),
+)
 async def reverse(account_id: AccountId, body: Reverse, request: Request, staff: Finance) -> Response:
     """Undo a payment in, a reallocation or a reversal by its mirror entry (never by editing it)."""
 

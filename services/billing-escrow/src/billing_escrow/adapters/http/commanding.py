@@ -29,6 +29,13 @@ MONEY_DOCS = _docs(require_idempotency_key=True)
 # Commands that change who must co-sign, or end the supervision: the caller must have read the current state.
 CONDITIONAL_DOCS = _docs(require_if_match=True)
 
+
+def creating(docs: dict[str, Any], model: type[Any]) -> dict[str, Any]:
+    """Docs of a create that answers ``201`` when it created and ``200`` when the same thing existed already."""
+    repeated = {200: {"model": model, "description": "Recorded before: nothing changed, the existing one is returned"}}
+    return {**docs, "responses": {**docs["responses"], **repeated}}
+
+
 Handle = Callable[[Transaction, EscrowContext, datetime], Awaitable[CommandResult]]
 
 

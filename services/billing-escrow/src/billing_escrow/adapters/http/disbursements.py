@@ -16,6 +16,7 @@ from billing_escrow.adapters.http.commanding import (
     account_answer,
     booking_date,
     command,
+    creating,
     disbursement_answer,
 )
 from billing_escrow.adapters.http.dependencies import (
@@ -57,7 +58,12 @@ async def _answer(tx: Transaction, state: AccountState, disbursement_id: str, st
     return CommandResult(answer, version=state.version, status_code=status_code)
 
 
-@router.post("/accounts/{account_id}/disbursements", status_code=201, response_model=DisbursementAnswer, **MONEY_DOCS)
+@router.post(
+    "/accounts/{account_id}/disbursements",
+    status_code=201,
+    response_model=DisbursementAnswer,
+    **creating(MONEY_DOCS, DisbursementAnswer),
+)
 async def request_payment_out(
     account_id: AccountId, body: RequestDisbursement, request: Request, staff: Finance
 ) -> Response:

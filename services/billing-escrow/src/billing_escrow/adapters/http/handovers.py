@@ -6,7 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
 
-from billing_escrow.adapters.http.commanding import DOCS, command
+from billing_escrow.adapters.http.commanding import DOCS, command, creating
 from billing_escrow.adapters.http.dependencies import AccountAdmin, CompoundId, handover_household_view, handover_view
 from billing_escrow.adapters.http.schemas import (
     AllocateArrears,
@@ -66,7 +66,7 @@ def _pure(decide: Callable[[HandoverState, datetime], Sequence[HandoverEvent]]) 
     return run
 
 
-@router.post("/handovers", status_code=201, response_model=HandoverDetail, **DOCS)
+@router.post("/handovers", status_code=201, response_model=HandoverDetail, **creating(DOCS, HandoverDetail))
 async def start(body: StartHandover, request: Request, staff: AccountAdmin) -> Response:
     """Start with the households on the master meter (every registered household of the compound if none named)."""
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
 
-from billing_escrow.adapters.http.commanding import DOCS, command
+from billing_escrow.adapters.http.commanding import DOCS, command, creating
 from billing_escrow.adapters.http.dependencies import AccountAdmin, BillId, HouseholdId
 from billing_escrow.adapters.http.schemas import (
     CancelBill,
@@ -51,7 +51,7 @@ async def _change(request: Request, staff: Staff, household_id: str, scope: str,
     return await command(request, staff, scope, handle, stream=Stream(HOUSEHOLD, household_id))
 
 
-@router.post("/households", status_code=201, response_model=HouseholdView, **DOCS)
+@router.post("/households", status_code=201, response_model=HouseholdView, **creating(DOCS, HouseholdView))
 async def register(body: RegisterHousehold, request: Request, staff: AccountAdmin) -> Response:
     """``201`` when registered, ``200`` when the same household was registered before."""
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from billing_escrow.adapters.http.commanding import DOCS, command
+from billing_escrow.adapters.http.commanding import DOCS, command, creating
 from billing_escrow.adapters.http.dependencies import (
     AccountId,
     Reader,
@@ -44,7 +44,9 @@ _DOCUMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/accounts/{account_id}/statements", status_code=201, response_model=StatementView, **DOCS)
+@router.post(
+    "/accounts/{account_id}/statements", status_code=201, response_model=StatementView, **creating(DOCS, StatementView)
+)
 async def issue_statement(
     account_id: AccountId, body: IssueStatement, request: Request, staff: StatementIssuer
 ) -> Response:
