@@ -17,13 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
-from schemathesis.generation.modes import GenerationMode
 from schemathesis.python.asgi import shutdown_lifespans
 
 from billing_escrow.application.context import EscrowContext
 from billing_escrow.bootstrap import build_store, create_app
+from jinlin.testing.fuzz import fuzz_every_operation, report
 from jinlin.web.staff import STAFF_TOKENS_ENV
 
 from ..conftest import STAFF, Desk, FakeClock, as_role, ok, settings_for
@@ -92,34 +90,9 @@ CHECKS = [
 
 
 def test_every_answer_is_documented_and_none_is_a_server_error(escrow_api: schemathesis.schemas.BaseSchema) -> None:
-    # One test over every operation rather than schemathesis' pytest parametrisation, which does not run on pytest 9.
-    failures: dict[str, str] = {}
-    operations = [result.ok() for result in escrow_api.get_all_operations()]
-    assert len(operations) >= 40
-    for operation in operations:
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                derandomize=True,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-                phases=[Phase.generate],
-            )
-            def call(case: schemathesis.Case) -> None:
-                case.call_and_validate(headers=as_role("everything"), checks=CHECKS)
-
-            try:
-                call()
-            except Unsatisfiable:
-                assert mode is GenerationMode.NEGATIVE  # nothing to get wrong in a call without inputs
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except BaseException as failure:  # schemathesis' FailureGroup is a BaseExceptionGroup
-                failures[f"{operation.label} ({mode})"] = str(failure)[:3000]
-    assert failures == {}, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
+    count, failures = fuzz_every_operation(escrow_api, headers=as_role("everything"), checks=CHECKS, examples=EXAMPLES)
+    assert count >= 40
+    assert failures == {}, report(failures)
 
 
 def test_the_fuzzed_document_has_every_part_of_the_api(tmp_path: Path) -> None:
