@@ -7,26 +7,13 @@ Booking dates are calendar dates in China Standard Time, the business day of the
 observed no daylight saving time since 1991, so a fixed UTC+8 offset is exact and needs no time zone database.
 """
 
-from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Annotated, Final
-
-from pydantic import AfterValidator, AwareDatetime
+from datetime import date, datetime, timedelta, timezone
+from typing import Final
 
 from billing_escrow.domain.errors import ValidationFailed
+from jinlin.events.time import UtcDatetime, to_utc
 
 BUSINESS_TZ: Final = timezone(timedelta(hours=8), "CST")
-
-
-def to_utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        # Near year 1 or 9999 the shift to UTC leaves the calendar: bad input (a 422), not a server error.
-        raise ValueError("is outside the supported range of dates") from None
-
-
-# The type of every datetime field of an event: aware on input, UTC once validated.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
 
 
 def require_utc(value: datetime, field: str = "at") -> datetime:
@@ -48,3 +35,6 @@ def require_date(value: date, field: str) -> date:
 def business_date(at: datetime) -> date:
     """The calendar date in China of an instant: the booking date of what the center books itself."""
     return at.astimezone(BUSINESS_TZ).date()
+
+
+__all__ = ["UtcDatetime", "business_date", "require_date", "require_utc", "to_utc"]

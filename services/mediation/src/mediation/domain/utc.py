@@ -4,24 +4,10 @@ Time is always passed in (the domain never reads a clock), so a naive datetime c
 silently shift deadlines by the server's UTC offset (China is UTC+8): refuse it instead of guessing.
 """
 
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import datetime
 
-from pydantic import AfterValidator, AwareDatetime
-
+from jinlin.events.time import UtcDatetime, to_utc
 from mediation.domain.errors import ValidationFailed
-
-
-def to_utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        # Near year 1 or 9999 the shift to UTC leaves the calendar: bad input (a 422), not a server error.
-        raise ValueError("is outside the supported range of dates") from None
-
-
-# The type of every datetime field of an event: aware on input, UTC once validated (serialised with "Z").
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
 
 
 def require_utc(value: datetime, field: str = "at") -> datetime:
@@ -31,3 +17,6 @@ def require_utc(value: datetime, field: str = "at") -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationFailed.single(field, "must be timezone-aware")
     return to_utc(value)
+
+
+__all__ = ["UtcDatetime", "require_utc", "to_utc"]
