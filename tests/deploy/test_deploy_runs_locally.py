@@ -64,16 +64,49 @@ class DeployedNats:
     log: Path
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 15.0) -> None:
+PORT_ATTEMPTS = 3
+
+
+def _lost_its_port(log: Path) -> bool:
+    """Free ports are picked before the process binds them: a test running beside this one can take one first."""
+    return "address already in use" in log.read_text(errors="replace").lower()
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 15.0) -> bool:
+    """True once nats-server listens on ``port``; False when it exited because another process had taken a port."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, f"nats-server exited: {log.read_text()}"
+        if process.poll() is not None:
+            assert _lost_its_port(log), f"nats-server exited: {log.read_text()}"
+            return False
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
+                return True
         except OSError:
             time.sleep(0.05)
     raise AssertionError(f"nats-server did not listen on {port} within {timeout} s")
+
+
+def _start_nats(config: Path, log: Path) -> tuple[subprocess.Popen[bytes], int, int]:
+    for _attempt in range(PORT_ATTEMPTS):
+        port, monitor_port = free_port(), free_port()
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [
+                    *(nats_server_binary(), "-c", str(config)),
+                    *("-a", "127.0.0.1", "-p", str(port), "--http_port", str(monitor_port)),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            if _wait_for_port(port, process, log):
+                return process, port, monitor_port
+        except BaseException:
+            process.kill()
+            process.wait(10)
+            raise
+    raise AssertionError(f"nats-server lost its ports to other processes {PORT_ATTEMPTS} times: {log.read_text()}")
 
 
 @pytest.fixture
@@ -85,19 +118,9 @@ def deployed_nats(tmp_path: Path) -> Iterator[DeployedNats]:
     assert STORE_DIR_LINE in shipped
     (config_dir / "nats-server.conf").write_text(shipped.replace(STORE_DIR_LINE, f'store_dir: "{tmp_path / "data"}"'))
     auth = init_auth(config_dir / "generated", registered_services())
-    port, monitor_port = free_port(), free_port()
     log = tmp_path / "nats.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [
-                *(nats_server_binary(), "-c", str(config_dir / "nats-server.conf")),
-                *("-a", "127.0.0.1", "-p", str(port), "--http_port", str(monitor_port)),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    process, port, monitor_port = _start_nats(config_dir / "nats-server.conf", log)
     try:
-        _wait_for_port(port, process, log)
         yield DeployedNats(f"nats://127.0.0.1:{port}", monitor_port, auth, process, log)
     finally:
         process.terminate()
@@ -297,41 +320,68 @@ async def _stream_messages(deployed: DeployedNats, stream: str) -> int:
         await nc.close()
 
 
+def _start_services(names: list[str], deployed: DeployedNats, postgres: Postgres, tmp_path: Path) -> list[Started]:
+    """Every service on a free port of its own; returns once each is healthy, or has exited."""
+    ports = {name: free_port() for name in names}
+    started: list[Started] = []
+    for name in names:
+        env = os.environ | local_environment(name, deployed, postgres, ports, tmp_path / "state")
+        log = tmp_path / f"{name}.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, str(SERVE)],
+                env=env,
+                cwd=tmp_path,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        started.append(Started(name, ports[name], env, process, log))
+    deadline = time.monotonic() + 90
+    waiting = list(started)
+    while waiting and time.monotonic() < deadline:
+        for service in list(waiting):
+            if service.process.poll() is not None or _healthy(service):
+                waiting.remove(service)
+        time.sleep(0.3)
+    return started
+
+
+def _wait_until_healthy(started: list[Started]) -> None:
+    for service in started:
+        assert service.process.poll() is None, f"{service.name} exited:\n{service.log.read_text()}"
+    unhealthy = [service for service in started if not _healthy(service)]
+    assert not unhealthy, f"not healthy: {[s.name for s in unhealthy]}\n" + "\n".join(
+        s.log.read_text() for s in unhealthy
+    )
+
+
+def _stop(started: list[Started]) -> None:
+    for service in started:
+        if service.process.poll() is None:
+            os.killpg(service.process.pid, signal.SIGTERM)
+    for service in started:
+        try:
+            service.process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(service.process.pid, signal.SIGKILL)
+            service.process.wait()
+
+
 def test_every_registered_service_runs_as_compose_starts_it(
     deployed_nats: DeployedNats, postgres: Postgres, tmp_path: Path
 ) -> None:
     run_init_script(postgres)
     asyncio.run(_provision_streams(deployed_nats))  # as an operator does first, so every consumer has its stream
     names = [spec.name for spec in registered_services()]
-    ports = {name: free_port() for name in names}
     started: list[Started] = []
     try:
-        for name in names:
-            port = ports[name]
-            env = os.environ | local_environment(name, deployed_nats, postgres, ports, tmp_path / "state")
-            log = tmp_path / f"{name}.log"
-            with open(log, "wb") as out:
-                process = subprocess.Popen(
-                    [sys.executable, str(SERVE)],
-                    env=env,
-                    cwd=tmp_path,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            started.append(Started(name, port, env, process, log))
-
-        deadline = time.monotonic() + 90
-        waiting = list(started)
-        while waiting and time.monotonic() < deadline:
-            for service in list(waiting):
-                assert service.process.poll() is None, f"{service.name} exited:\n{service.log.read_text()}"
-                if _healthy(service):
-                    waiting.remove(service)
-            time.sleep(0.3)
-        assert not waiting, f"not healthy: {[s.name for s in waiting]}\n" + "\n".join(
-            s.log.read_text() for s in waiting
-        )
+        for _attempt in range(PORT_ATTEMPTS):
+            started = _start_services(names, deployed_nats, postgres, tmp_path)
+            if not any(s.process.poll() is not None and _lost_its_port(s.log) for s in started):
+                break
+            _stop(started)
+        _wait_until_healthy(started)
 
         if "complaints" in names:
             complaints = next(s for s in started if s.name == "complaints")
@@ -370,12 +420,4 @@ def test_every_registered_service_runs_as_compose_starts_it(
         violations = [line for line in deployed_nats.log.read_text().splitlines() if "Violation" in line]
         assert violations == [], "the services did something their NATS users may not"
     finally:
-        for service in started:
-            if service.process.poll() is None:
-                os.killpg(service.process.pid, signal.SIGTERM)
-        for service in started:
-            try:
-                service.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(service.process.pid, signal.SIGKILL)
-                service.process.wait()
+        _stop(started)
