@@ -275,3 +275,32 @@ async def test_a_cancelled_waiter_does_not_strand_the_group(store: EventStore) -
     assert [e.envelope.subject for e in await store.read_log()] == ["slow"]
     await asyncio.wait_for(queued(9), timeout=10)
     assert await store.last_sequence() == 2
+
+
+async def test_two_stores_on_one_database_keep_one_chain(store: EventStore, database_url: str) -> None:
+    """Another process appends between this one's groups: each group must read the log's tail afresh."""
+    other = EventStore(create_engines(database_url), registry, projections=[ThingNames()])
+    try:
+        for n in range(6):
+            writer = store if n % 2 == 0 else other
+            async with writer.transaction(CommandContext("staff:x", f"cmd-{n}")) as tx:
+                await tx.append(Stream("thing", f"t{n}"), 0, [ThingMade(name=f"t{n}")])
+                await tx.append(Stream("thing", f"u{n}"), 0, [ThingMade(name=f"u{n}")])
+    finally:
+        await other.close()
+    log = await store.read_log()
+    assert [e.sequence for e in log] == list(range(1, 13))
+    assert find_chain_break(e.envelope for e in log) is None
+
+
+async def test_a_stream_read_in_the_transaction_is_checked_against_what_was_read(store: EventStore) -> None:
+    stream = Stream("thing", "v1")
+    await store.append(stream, 0, [ThingMade(name="a")], CTX)
+    async with store.transaction(CTX) as tx:
+        assert [e.envelope.streamversion for e in await tx.read_stream(stream)] == [1]
+        assert await tx.stream_version(stream) == 1
+        await tx.append(stream, 1, [ThingRenamed(name="b", reason="r")])
+        assert await tx.stream_version(stream) == 2
+        with pytest.raises(ConcurrencyError):
+            await tx.append(stream, 1, [ThingRenamed(name="c", reason="stale")])
+    assert [e.envelope.streamversion for e in await store.read_stream(stream)] == [1, 2]

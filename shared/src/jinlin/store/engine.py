@@ -4,10 +4,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import text
+
+from jinlin.store.sqlite_inline import write_locked_connector
 
 BUSY_TIMEOUT_MS = 30_000
 # Any constant works: each service has a database of its own, so the lock serialises one store's appends.
@@ -48,8 +51,14 @@ def normalise_url(url: str) -> str:
 def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     # One writer connection: SQLite has one writer anyway, and queueing in the pool is cheaper than
     # spinning on the busy timeout. Readers share a small pool; WAL lets them read during a write.
-    options: dict[str, Any] = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 120} if immediate else {}
-    engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **options)
+    connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+    options: dict[str, Any] = {}
+    if immediate:
+        options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 120}
+        # The writer runs its locked statements in place, without a thread hand-off each (see sqlite_inline).
+        [database], arguments = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
+        options["async_creator"] = write_locked_connector(database, BUSY_TIMEOUT_MS, **{**arguments, **connect_args})
+    engine = create_async_engine(url, connect_args=connect_args, **options)
 
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import MetaData, Row, delete, func, insert, select
+from sqlalchemy import MetaData, Row, bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -66,6 +66,9 @@ class EventStore:
         self.source = f"/jinlin/{registry.service}"
         self.projections = list(projections)
         self._commit_listeners: list[Callable[[], None]] = []
+        # (the open group's connection, the log's tail in it); a new group has a new connection, so a stale tail
+        # can never be taken for the current one.
+        self._group_tail: tuple[AsyncConnection, tuple[int, str]] | None = None
         self._committer = GroupCommitter(
             engines.writer, engines.lock_for_append, on_failed_commit=self._forget_projection_caches
         )
@@ -98,9 +101,14 @@ class EventStore:
         """
         try:
             async with self._committer.member() as conn:
-                tx = Transaction(self, conn, context)
+                # The log's tail as the group's previous member left it: one look per group, not per command.
+                known_tail = self._group_tail[1] if self._group_tail and self._group_tail[0] is conn else None
+                tx = Transaction(self, conn, context, known_tail)
                 yield tx
+                if tx.tail is not None:
+                    self._group_tail = (conn, tx.tail)
         except BaseException:
+            self._group_tail = None
             self._forget_projection_caches()
             raise
         if tx.appended:
@@ -241,26 +249,40 @@ async def _find_response(conn: AsyncConnection, scope: str, key: str) -> StoredR
 class Transaction:
     """One write transaction: appends, read-model rows, the idempotency record and processed message ids."""
 
-    def __init__(self, store: EventStore, conn: AsyncConnection, context: CommandContext) -> None:
+    def __init__(
+        self, store: EventStore, conn: AsyncConnection, context: CommandContext, tail: tuple[int, str] | None = None
+    ) -> None:
         self.store = store
         self.connection = conn
         self.context = context
-        self._tail: tuple[int, str] | None = None
+        self._tail = tail
+        # Stream versions this transaction has seen. Appends hold the write lock from the first statement of the
+        # group to its commit, so nobody else can move a stream meanwhile: what was read stays true.
+        self._versions: dict[str, int] = {}
         self.appended: list[StoredEvent] = []
 
     async def read_stream(self, stream: Stream, from_version: int = 1) -> list[StoredEvent]:
-        return await _read_stream(self.connection, self.store.source, stream, from_version)
+        read = await _read_stream(self.connection, self.store.source, stream, from_version)
+        if read:
+            self._versions[stream.key] = read[-1].envelope.streamversion
+        elif from_version == 1:
+            self._versions[stream.key] = 0
+        return read
 
     async def stream_version(self, stream: Stream) -> int:
-        return await _stream_version(self.connection, stream)
+        known = self._versions.get(stream.key)
+        if known is None:
+            known = self._versions[stream.key] = await _stream_version(self.connection, stream)
+        return known
+
+    @property
+    def tail(self) -> tuple[int, str] | None:
+        """The log's last sequence and hash as this transaction leaves it, when it has looked."""
+        return self._tail
 
     async def _load_tail(self) -> tuple[int, str]:
         if self._tail is None:
-            row = (
-                await self.connection.execute(
-                    select(events.c.sequence, events.c.hash).order_by(events.c.sequence.desc()).limit(1)
-                )
-            ).first()
+            row = (await self.connection.execute(_LOG_TAIL)).first()
             self._tail = (row.sequence, row.hash) if row else (0, GENESIS_HASH)
         return self._tail
 
@@ -333,8 +355,10 @@ class Transaction:
             await self.connection.execute(insert(events), rows)
         except IntegrityError as exc:
             # Another process appended to the stream in between (only possible without the write lock).
+            self._versions.pop(stream.key, None)
             raise ConcurrencyError(stream.key, expected_version, await self.stream_version(stream)) from exc
         self._tail = (sequence, prevhash)
+        self._versions[stream.key] = current + len(new_events)
         for event in stored:
             for projection in self.store.projections:
                 await projection.apply(self.connection, event)
