@@ -114,30 +114,29 @@ async def test_a_refused_command_leaves_no_record_so_the_key_can_be_retried(
     assert len(await store.read_log()) == 1
 
 
-def blind_lookups_until_winner_committed(monkeypatch: pytest.MonkeyPatch, *, inside_transaction: bool = True) -> None:
-    """Make the next command miss the stored answer, as a process that looked before the winner committed would."""
-    real_find = EventStore.find_response
+def blind_lookups_until_winner_committed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the next command's look inside its transaction miss the stored answer, as a process whose write lock
+    failed it would (two processes racing with one key)."""
+    real_find = Transaction.find_response
     looks = 0
 
-    async def blind_first_look(self: EventStore, scope: str, record_key: str) -> Any:
+    async def blind_first_look(self: Transaction, scope: str, record_key: str) -> Any:
         nonlocal looks
         looks += 1
         return None if looks == 1 else await real_find(self, scope, record_key)
 
-    async def blind_in_transaction(self: Transaction, scope: str, record_key: str) -> None:
-        return None
-
-    monkeypatch.setattr(EventStore, "find_response", blind_first_look)
-    if inside_transaction:
-        monkeypatch.setattr(Transaction, "find_response", blind_in_transaction)
+    monkeypatch.setattr(Transaction, "find_response", blind_first_look)
 
 
-async def test_an_answer_committed_after_the_first_look_is_found_under_the_write_lock(
+async def test_an_answered_key_is_found_under_the_write_lock_and_runs_nothing_again(
     client: httpx.AsyncClient, auth: dict[str, dict[str, str]], knobs: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     winner = await create(client, auth, **key("k-1"))
-    blind_lookups_until_winner_committed(monkeypatch, inside_transaction=False)
 
+    async def no_look_outside_the_transaction(self: EventStore, scope: str, record_key: str) -> None:
+        raise AssertionError("a look before the write lock could miss an answer committed meanwhile")
+
+    monkeypatch.setattr(EventStore, "find_response", no_look_outside_the_transaction)
     loser = await create(client, auth, **key("k-1"))
 
     assert loser.status_code == 201

@@ -3,8 +3,10 @@
 With ``synchronous=FULL`` every SQLite commit waits for the disk; with one commit per command, the disk sets the
 pace (a few hundred commands a second). Here each caller still gets a transaction of its own, as a SAVEPOINT
 inside a shared database transaction: a caller whose work fails is rolled back to its savepoint alone, the
-others' work stands. The last caller in line commits for everybody, and nobody leaves ``transaction()`` (nobody
-answers a client) before that commit is durable. If the commit fails, every member of the group gets the error.
+others' work stands. (The group's first caller has the transaction itself: if it fails, it is rolled back whole,
+there being nobody else's work in it yet.) The last caller in line commits for everybody, and nobody leaves
+``transaction()`` (nobody answers a client) before that commit is durable. If the commit fails, every member of the
+group gets the error.
 
 Bodies run one at a time, as they did under the write lock before: the ordering and hash-chain guarantees of
 ADR 2 are unchanged. A group closes when nobody else is waiting, or when it reaches ``max_members``.
@@ -55,19 +57,24 @@ class GroupCommitter:
         try:
             group = self._open or await self._open_group()
             group.members += 1
-            savepoint = await group.connection.begin_nested()
+            # The first member needs no savepoint: should it fail, the whole transaction holds its work alone.
+            savepoint = await group.connection.begin_nested() if group.members > 1 else None
             try:
                 yield group.connection
             except BaseException as failure:
+                if savepoint is None:
+                    await self._fail_group(group, failure)
+                    raise
                 if not await self._undo_member(group, savepoint, failure):
                     raise
                 await self._close_if_idle(group)
                 raise
-            try:
-                await savepoint.commit()
-            except BaseException as failure:
-                await self._fail_group(group, failure)
-                raise
+            if savepoint is not None:
+                try:
+                    await savepoint.commit()
+                except BaseException as failure:
+                    await self._fail_group(group, failure)
+                    raise
             await self._close_if_idle(group)
         finally:
             self._body_lock.release()

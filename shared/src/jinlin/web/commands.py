@@ -218,7 +218,7 @@ class _Command:
 async def _execute(command: _Command) -> Response:
     async with command.store.transaction(command.context) as tx:
         if command.record_key is not None:
-            # Under the store's write lock: a record committed by another process since our first look is seen.
+            # Under the store's write lock, so a record committed by another process is seen: then replay it.
             stored = await tx.find_response(command.scope, command.record_key)
             if stored is not None:
                 return _replay(stored, command.fingerprint)
@@ -286,10 +286,9 @@ async def run_command(
 
 
 async def _execute_once(command: _Command, record_key: str) -> Response:
+    # A key already answered is looked up inside the command's own transaction (see _execute), where a record
+    # committed by another process is seen too: one look instead of a second one on a reader beforehand.
     in_flight_key = (command.scope, record_key)
-    stored = await command.store.find_response(command.scope, record_key)
-    if stored is not None:
-        return _replay(stored, command.fingerprint)
     running = _in_flight.setdefault(command.store, set())
     if in_flight_key in running:
         raise Problem(
