@@ -218,18 +218,22 @@ class EventStore:
         return count
 
 
+# The statements of every command, built once: building and cache-keying a statement per call cost more than running it.
+_STREAM_VERSION = select(func.max(events.c.stream_version)).where(events.c.stream == bindparam("stream"))
+_STREAM_EVENTS = (
+    select(*events.c)
+    .where(events.c.stream == bindparam("stream"), events.c.stream_version >= bindparam("from_version"))
+    .order_by(events.c.stream_version)
+)
+_LOG_TAIL = select(events.c.sequence, events.c.hash).order_by(events.c.sequence.desc()).limit(1)
+
+
 async def _stream_version(conn: AsyncConnection, stream: Stream) -> int:
-    query = select(func.max(events.c.stream_version)).where(events.c.stream == stream.key)
-    return int((await conn.execute(query)).scalar() or 0)
+    return int((await conn.execute(_STREAM_VERSION, {"stream": stream.key})).scalar() or 0)
 
 
 async def _read_stream(conn: AsyncConnection, source: str, stream: Stream, from_version: int) -> list[StoredEvent]:
-    query = (
-        select(*events.c)
-        .where(events.c.stream == stream.key, events.c.stream_version >= from_version)
-        .order_by(events.c.stream_version)
-    )
-    rows = (await conn.execute(query)).all()
+    rows = (await conn.execute(_STREAM_EVENTS, {"stream": stream.key, "from_version": from_version})).all()
     return [_row_to_event(row, source) for row in rows]
 
 
