@@ -1,13 +1,18 @@
 """The base class of every domain event."""
 
 import re
+from functools import cache
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 
+_WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+@cache  # per event class, and asked for on every append
 def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    return _WORD_START.sub("_", name).lower()
 
 
 class DomainEvent(BaseModel):

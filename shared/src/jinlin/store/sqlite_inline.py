@@ -56,6 +56,11 @@ class WriteLockedConnection(aiosqlite.Connection):
     # The connection's usual busy timeout, restored after each attempt to begin without waiting.
     busy_timeout_ms = 30_000
 
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The driver's connection itself, for statements of the write section (see :mod:`log_statements`)."""
+        return self._conn
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
