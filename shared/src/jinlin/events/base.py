@@ -6,7 +6,6 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-
 _WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
 
 
