@@ -274,3 +274,34 @@ class Desk:
 def desk(service: Service, clock: FakeClock) -> Desk:
     client, context = service
     return Desk(client, context, clock)
+
+
+async def agreed_with_a_resident(desk: Desk, clock: FakeClock) -> None:
+    """Case "case-doc": referred, accepted, a resident added (party-5, 李桂兰, sealed here), a meeting held with
+    party-1, party-2 and party-5 invited, and an agreement between them drafted (not yet signed): party-1 pays the
+    arrears, party-5 sees to the meters."""
+    await desk.accepted("case-doc")
+    await desk.post("case-doc", "/parties", {"kind": "resident", "person_name": "李桂兰"})
+    for party in ("party-1", "party-2", "party-4", "party-5"):
+        await desk.post("case-doc", f"/parties/{party}/rights-informed", {"note": "口头告知"})
+    starts = clock.now + timedelta(hours=2)
+    await desk.post("case-doc", "/meetings", {"place": "金园华庭党群服务站", "starts_at": starts.isoformat(),
+                                              "ends_at": (starts + timedelta(hours=2)).isoformat(),
+                                              "agenda": ["欠费金额核对", "改造时间表"]})  # fmt: skip
+    await desk.post("case-doc", "/meetings/meeting-1/invitations", {"party_ids": ["party-1", "party-2", "party-5"]})
+    await desk.post("case-doc", "/meetings/meeting-1/rsvps", {"party_id": "party-2", "rsvp": "no"})
+    clock.advance(hours=2, minutes=10)
+    await desk.post("case-doc", "/meetings/meeting-1/attendance", {"party_id": "party-1", "attended": True})
+    await desk.post("case-doc", "/meetings/meeting-1/attendance", {"party_id": "party-2", "attended": False})
+    await desk.post("case-doc", "/meetings/meeting-1/minutes", {"minutes": "三方确认欠费金额为十二万元。"})
+    await desk.post(
+        "case-doc",
+        "/agreement",
+        {
+            "party_ids": ["party-1", "party-2", "party-5"],
+            "facts": "物业公司拖欠小区总表电费 <script>alert(1)</script>。",
+            "issues": ["总表欠费如何结清", "改造何时完成"],
+            "terms": [term | {"obligor": "party-5" if term["term_id"] == "t-meters" else term["obligor"]}
+                      for term in desk.terms()],
+        },
+    )  # fmt: skip

@@ -12,7 +12,7 @@ from jinlin.runtime.service_runtime import PeriodicJob, ServiceRuntime
 from jinlin.service import ServiceSpec
 from jinlin.store import EventStore, create_engines
 from jinlin.web import Readiness, StaffDirectory, create_service_app
-from mediation.adapters.http import commands, documents, queries
+from mediation.adapters.http import access_commands, commands, documents, party, queries
 from mediation.adapters.http.errors import install_domain_error_handlers
 from mediation.application.context import MediationContext
 from mediation.application.escalations import escalation_subscription
@@ -84,4 +84,6 @@ def create_app(settings: MediationSettings | None = None, context: MediationCont
     app.include_router(commands.router)
     app.include_router(queries.router)
     app.include_router(documents.router)
+    app.include_router(access_commands.router)
+    app.include_router(party.router)
     return app

@@ -9,7 +9,7 @@ from mediation.application.escalations import EscalationData
 from mediation.application.fulfilments import durables
 from mediation.domain import AGGREGATE, SERVICE, CaseEvent, registry
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 """The version of the contract (not of the code): bump the major part for a change consumers must follow."""
 
 COMPLAINTS_STREAM = "COMPLAINTS"
@@ -53,7 +53,8 @@ CONTRACT = ServiceContract(
         "obligations someone carries out) publishes on its MEDIATION stream, and what it consumes: the complaints "
         "desk's escalations, which open cases, and other services' events that fulfil agreement terms. Every "
         "message is a CloudEvent whose caseid is the case id (for a referred case, the complaints desk's case id). "
-        "Residents appear only as a person reference and a sealed name (`person_name_enc`). See docs/events/README.md."
+        "Residents appear only as a person reference and a sealed name (`person_name_enc`); a party's access to their "
+        "own case only as the SHA-256 of its secret (`token_sha256`). See docs/events/README.md."
     ),
     registry=registry,
     aggregates=[
@@ -71,9 +72,10 @@ CONTRACT = ServiceContract(
             stream=COMPLAINTS_STREAM,
             filter_subjects=(escalations.FILTER,),
             description="Each escalation opens the case named by its case_id once: the other complaints of the same "
-            "escalation, and redeliveries, open nothing more (a complaint the case did not have yet joins it, "
-            "ComplaintsJoinedCase; a case declined or ended without agreement is reopened, CaseReopened). An "
-            "escalation of a case whose agreement already took effect, or one that is not valid, is dead-lettered.",
+            "escalation, and redeliveries, open nothing more, whatever state the case is in (a complaint the case did "
+            "not have yet joins it, ComplaintsJoinedCase; a case declined or ended without agreement is reopened, "
+            "CaseReopened). An escalation that brings complaints to a case whose agreement already took effect, or "
+            "one that is not valid, is dead-lettered.",
             events=[
                 ConsumedEvent(
                     event_type=escalations.ESCALATED,

@@ -25,6 +25,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from mediation.domain import (
+    READABLE_AFTER_END,
+    AccessRefused,
+    AccessStatus,
     AgreementAlreadySigned,
     AgreementAmended,
     AgreementDrafted,
@@ -53,8 +56,10 @@ from mediation.domain import (
     Term,
     UnknownItem,
     accept,
+    access_status,
     add_party,
     amend_agreement,
+    answer_invitation,
     apply_all,
     apply_for_judicial_confirmation,
     cancel_meeting,
@@ -66,6 +71,7 @@ from mediation.domain import (
     extend_obligation,
     fulfil_by_external_event,
     fulfil_obligation,
+    grant_party_access,
     invite_parties,
     mark_obligation_overdue,
     open_by_referral,
@@ -75,6 +81,7 @@ from mediation.domain import (
     registry,
     remove_party,
     replay,
+    revoke_party_access,
     schedule_meeting,
     sign_agreement,
     waive_obligation,
@@ -155,6 +162,13 @@ class ModelObligation:
 
 
 @dataclass
+class ModelAccess:
+    party_id: str
+    expires: datetime
+    revoked: bool = False
+
+
+@dataclass
 class Model:
     status: CaseStatus = CaseStatus.OPENED
     parties: dict[str, str] = field(default_factory=dict)  # party id -> organisation
@@ -167,6 +181,8 @@ class Model:
     took_effect_at: datetime | None = None
     obligations: dict[str, ModelObligation] = field(default_factory=dict)
     applied_to_court: bool = False
+    ended_at: datetime | None = None  # of the round that was declined, ended without agreement, or closed
+    accesses: dict[str, ModelAccess] = field(default_factory=dict)
 
 
 class CaseMachine(RuleBasedStateMachine):
@@ -177,6 +193,7 @@ class CaseMachine(RuleBasedStateMachine):
         self.state: CaseState
         self.model = Model()
         self.escalations_sent = 1
+        self.secrets_made = 0
 
     # Where a run starts: just referred, or already further on, reached through the same rules (so the model follows).
     # Left to chance alone, few runs would get as far as carrying out an agreement.
@@ -267,7 +284,7 @@ class CaseMachine(RuleBasedStateMachine):
         if chance == 0 and self.attempt(
             self.model.status is CaseStatus.OPENED, decline, reason="不予受理", routes_advised=[Route.LITIGATION]
         ):
-            self.model.status = CaseStatus.DECLINED
+            self.model.status, self.model.ended_at = CaseStatus.DECLINED, self.now
 
     @rule(chance=st.integers(0, 19))
     def end_without_agreement(self, chance: int) -> None:
@@ -277,11 +294,12 @@ class CaseMachine(RuleBasedStateMachine):
             reason="调解不成",
             routes_advised=[Route.ARBITRATION],
         ):
-            self.model.status = CaseStatus.ENDED_WITHOUT_AGREEMENT
+            self.model.status, self.model.ended_at = CaseStatus.ENDED_WITHOUT_AGREEMENT, self.now
 
-    @rule(redelivery=st.booleans(), which=st.integers(0, 5), new_complaint=st.booleans())
-    def escalation_arrives(self, redelivery: bool, which: int, new_complaint: bool) -> None:
-        """A new escalation, or one already taken in delivered again."""
+    @rule(redelivery=st.booleans(), which=st.integers(0, 5), new_complaint=st.booleans(), made_at_t0=st.booleans())
+    def escalation_arrives(self, redelivery: bool, which: int, new_complaint: bool, made_at_t0: bool) -> None:
+        """A new escalation, or one already taken in delivered again; made now, or back when the case was opened
+        (another complaint's event of the first escalation, delivered late)."""
         m = self.model
         if redelivery:
             taken_in = sorted(m.escalations)
@@ -290,7 +308,8 @@ class CaseMachine(RuleBasedStateMachine):
             self.escalations_sent += 1
             event_id = f"evt-{self.escalations_sent}"
         complaint_ids = [*m.complaint_ids, f"c-{self.escalations_sent}"] if new_complaint else list(m.complaint_ids)
-        legal = event_id in m.escalations or m.status not in AGREED
+        # Only complaints the case lacks are refused by an agreement in effect: a duplicate is never an error.
+        legal = event_id in m.escalations or m.status not in AGREED or not new_complaint
         events = self.attempt(
             legal,
             open_by_referral,
@@ -300,12 +319,15 @@ class CaseMachine(RuleBasedStateMachine):
             reason="再次转来",
             parties=[],
             escalation_event_id=event_id,
+            escalated_at=T0 if made_at_t0 else self.now,
         )
         if events is None or event_id in m.escalations:
             assert events is None or events == []
             return
-        if m.status in REOPENABLE:
-            m.status, m.agreement = CaseStatus.OPENED, None
+        escalated_at = T0 if made_at_t0 else self.now
+        late_duplicate = not new_complaint and m.ended_at is not None and escalated_at <= m.ended_at
+        if m.status in REOPENABLE and not late_duplicate:
+            m.status, m.agreement, m.ended_at = CaseStatus.OPENED, None, None
         elif not new_complaint:
             assert events == []
             return
@@ -648,7 +670,59 @@ class CaseMachine(RuleBasedStateMachine):
         settled = all(o.status is not ObligationStatus.OPEN for o in m.obligations.values())
         error = ObligationsOutstanding if in_effect and not settled else DomainError
         if self.attempt(in_effect and settled, close, error):
-            m.status = CaseStatus.CLOSED
+            m.status, m.ended_at = CaseStatus.CLOSED, self.now
+
+    # --- a party's own access --------------------------------------------------------------------------------------
+
+    def _works(self, access: ModelAccess) -> bool:
+        m = self.model
+        ends = access.expires if m.ended_at is None else min(access.expires, m.ended_at + READABLE_AFTER_END)
+        return not access.revoked and access.party_id in m.parties and self.now < ends
+
+    @rule(pick=PARTY_PICK, days=st.integers(1, 400))
+    def grant_access(self, pick: tuple[int, int], days: int) -> None:
+        m = self.model
+        party_id = _choose(pick, list(m.parties))
+        expires = self.now + days * DAY
+        readable = m.ended_at is None or self.now < m.ended_at + READABLE_AFTER_END
+        legal = party_id in m.parties and days <= 365 and readable
+        error = NotAParty if party_id not in m.parties else DomainError
+        self.secrets_made += 1
+        digest = f"{self.secrets_made:064x}"
+        if self.attempt(legal, grant_party_access, error, party_id=party_id, token_sha256=digest, expires_at=expires):
+            m.accesses[f"access-{len(m.accesses) + 1}"] = ModelAccess(party_id, expires)
+
+    @rule(number=st.integers(1, 4))
+    def revoke_access(self, number: int) -> None:
+        access = self.model.accesses.get(f"access-{number}")
+        legal = access is not None and not access.revoked
+        error = UnknownItem if access is None else DomainError
+        party_id = access.party_id if access is not None else "party-1"
+        if self.attempt(
+            legal, revoke_party_access, error, party_id=party_id, access_id=f"access-{number}", reason="收回"
+        ):
+            assert access is not None
+            access.revoked = True
+
+    @rule(number=st.integers(1, 4), meeting_id=st.sampled_from(MEETING_IDS), rsvp=st.sampled_from(Rsvp))
+    def party_answers(self, number: int, meeting_id: str, rsvp: Rsvp) -> None:
+        """A party answers their own invitation through their access."""
+        m = self.model
+        access = m.accesses.get(f"access-{number}")
+        works = access is not None and self._works(access)
+        meeting, error = self._meeting_gate(meeting_id)
+        legal = (
+            access is not None
+            and works
+            and m.status in MEETINGS
+            and meeting is not None
+            and meeting.status is MeetingStatus.SCHEDULED
+            and not meeting.attended_recorded
+            and access.party_id in meeting.invited
+            and self.now < meeting.starts_at
+        )
+        error = error if works else AccessRefused
+        self.attempt(legal, answer_invitation, error, access_id=f"access-{number}", meeting_id=meeting_id, rsvp=rsvp)
 
     # --- what must always hold -------------------------------------------------------------------------------------
 
@@ -659,6 +733,8 @@ class CaseMachine(RuleBasedStateMachine):
         assert list(s.parties) == list(m.parties)
         assert list(s.complaint_ids) == m.complaint_ids
         assert s.version == len(self.events)
+        if m.status in REOPENABLE:
+            assert s.ended_at == m.ended_at
         assert {i: (x.status, x.invited) for i, x in s.meetings.items()} == {
             i: (x.status, tuple(x.invited)) for i, x in m.meetings.items()
         }
@@ -672,6 +748,14 @@ class CaseMachine(RuleBasedStateMachine):
         assert {t: (o.status, o.due_at) for t, o in s.obligations.items()} == {
             t: (o.status, o.due) for t, o in m.obligations.items()
         }
+
+    @invariant()
+    def an_access_works_exactly_while_the_model_says(self) -> None:
+        accesses = self.state.party_access
+        assert list(accesses) == list(self.model.accesses)
+        for access_id, access in self.model.accesses.items():
+            works = access_status(self.state, accesses[access_id], self.now) is AccessStatus.ACTIVE
+            assert works == self._works(access), access_id
 
     @invariant()
     def nothing_takes_effect_without_every_signature(self) -> None:

@@ -41,6 +41,7 @@ from mediation.domain import (
     extend_obligation,
     fulfil_by_external_event,
     fulfil_obligation,
+    grant_party_access,
     inform_of_rights,
     invite_parties,
     mark_obligation_overdue,
@@ -55,6 +56,7 @@ from mediation.domain import (
     remove_party,
     replay,
     reschedule_meeting,
+    revoke_party_access,
     schedule_meeting,
     sign_agreement,
     waive_obligation,
@@ -71,6 +73,8 @@ def _every_event_type(desk: Callable[..., Desk], terms_from: Callable[..., Any])
     d.do(assign_mediator, mediator=Mediator(id="staff-zhang", name="张调解员"))
     d.do(assign_mediator, mediator=Mediator(id="staff-liu", name="刘调解员"), reason="回避")
     d.do(inform_of_rights, party_id="party-1")
+    d.do(grant_party_access, party_id="party-1", token_sha256="ab" * 32, expires_at=d.now + 90 * DAY)
+    d.do(revoke_party_access, party_id="party-1", access_id="access-1", reason="链接丢失")
     d.do(add_party, party=PartyDetails(kind=PartyKind.COMMUNITY_COMMITTEE, organisation="金园社区居委会"))
     d.do(remove_party, party_id="party-5", reason="非争议方")
     d.do(accept)
@@ -161,6 +165,8 @@ SUBJECT_TOKENS = {
     "PartyAdded": "party_added",
     "PartyRemoved": "party_removed",
     "PartyInformedOfRights": "rights_informed",
+    "PartyAccessGranted": "party_access_granted",
+    "PartyAccessRevoked": "party_access_revoked",
     "MeetingScheduled": "meeting_scheduled",
     "MeetingRescheduled": "meeting_rescheduled",
     "MeetingCancelled": "meeting_cancelled",
@@ -276,6 +282,16 @@ def test_a_second_fulfilment_or_overdue_mark_is_a_damaged_history(agreed: Desk) 
     [marked] = agreed.later(days=11).do(mark_obligation_overdue, term_id="t-arrears")
     with pytest.raises(HistoryError, match="marked overdue twice"):
         apply(agreed.state, marked)
+
+
+def test_an_access_out_of_turn_or_revoked_twice_is_a_damaged_history(desk: Callable[..., Desk]) -> None:
+    d = desk()
+    [granted] = d.do(grant_party_access, party_id="party-1", token_sha256="cd" * 32, expires_at=d.now + DAY)
+    with pytest.raises(HistoryError, match="granted where access-2 was due"):
+        apply(d.state, granted)
+    [revoked] = d.do(revoke_party_access, party_id="party-1", access_id="access-1", reason="不再需要")
+    with pytest.raises(HistoryError, match="revoked without being in force"):
+        apply(d.state, revoked)
 
 
 def test_events_are_immutable(desk: Callable[..., Desk]) -> None:

@@ -118,16 +118,85 @@ def test_a_new_escalation_reopens_a_declined_case(desk: Callable[..., Desk]) -> 
     assert d.state.decline_reason is None
 
 
-def test_a_case_whose_agreement_took_effect_is_not_referred_again(agreed: Desk) -> None:
+def test_a_case_whose_agreement_took_effect_takes_in_no_new_complaints(agreed: Desk) -> None:
+    more = {"escalation_event_id": "evt-9", "complaint_ids": ["c-1", "c-3"]}
     with pytest.raises(InvalidTransition, match="agreement already took effect"):
-        open_by_referral(agreed.state, **_again(agreed, escalation_event_id="evt-9"))
+        open_by_referral(agreed.state, **_again(agreed, **more))
     for term_id in ("t-arrears", "t-meters"):
         agreed.do(fulfil_obligation, term_id=term_id, evidence="证明")
     agreed.do(close)
     with pytest.raises(InvalidTransition, match="agreement already took effect"):
-        open_by_referral(agreed.state, **_again(agreed, escalation_event_id="evt-9"))
+        open_by_referral(agreed.state, **_again(agreed, **more))
     # ... while a redelivery of what it already took in is still harmless.
     assert open_by_referral(agreed.state, **_again(agreed)) == []
+
+
+def test_another_complaint_of_the_group_changes_nothing_once_the_agreement_took_effect(agreed: Desk) -> None:
+    # The group's other events may be delivered late (a consumer that was down, a stream read again from its start):
+    # they name only complaints the agreement already answers, so there is nothing to refuse and nothing to record.
+    sibling = _again(agreed, escalation_event_id="evt-escalated-2", complaint_ids=["c-2", "c-1", "c-2"])
+    assert open_by_referral(agreed.state, **sibling) == []
+    for term_id in ("t-arrears", "t-meters"):
+        agreed.do(fulfil_obligation, term_id=term_id, evidence="证明")
+    agreed.do(close)
+    assert open_by_referral(agreed.state, **sibling) == []
+    assert agreed.state.status is CaseStatus.CLOSED
+
+
+def _in_every_status(desk: Callable[..., Desk]) -> dict[CaseStatus, Desk]:
+    """One case in each status, all referred by the same escalation (evt-escalated-1, complaints c-1 and c-2)."""
+    cases = {status: desk() for status in CaseStatus}
+    for status in (CaseStatus.ACCEPTED, CaseStatus.AGREEMENT_IN_EFFECT, CaseStatus.CLOSED):
+        cases[status].do(accept)
+    for status in (CaseStatus.AGREEMENT_IN_EFFECT, CaseStatus.CLOSED):
+        d = cases[status].later(days=1)
+        d.draft()
+        for party_id in ("party-1", "party-2", "party-3"):
+            d.do(sign_agreement, party_id=party_id)
+    for term_id in ("t-arrears", "t-meters"):
+        cases[CaseStatus.CLOSED].do(fulfil_obligation, term_id=term_id, evidence="证明")
+    cases[CaseStatus.CLOSED].do(close)
+    cases[CaseStatus.DECLINED].later(days=1).do(decline, reason="材料不全", routes_advised=[Route.LITIGATION])
+    ended = cases[CaseStatus.ENDED_WITHOUT_AGREEMENT].later(days=1)
+    ended.do(accept)
+    ended.later(days=30).do(end_without_agreement, reason="调解不成", routes_advised=[Route.LITIGATION])
+    assert {status: d.state.status for status, d in cases.items()} == {status: status for status in CaseStatus}
+    return cases
+
+
+def test_a_redelivered_escalation_is_a_no_op_in_every_status(desk: Callable[..., Desk], t0: datetime) -> None:
+    for status, d in _in_every_status(desk).items():
+        d.later(days=2)
+        assert open_by_referral(d.state, **_again(d)) == [], status
+        assert open_by_referral(d.state, **_again(d, escalated_at=t0)) == [], status
+        # Another complaint's event of the same escalation, made at the same time, however late it arrives.
+        sibling = _again(d, escalation_event_id="evt-escalated-2", escalated_at=t0)
+        assert open_by_referral(d.state, **sibling) == [], status
+
+
+def test_an_escalation_made_after_the_round_ended_still_reopens_it(desk: Callable[..., Desk]) -> None:
+    d = desk()
+    d.later(days=1).do(decline, reason="材料不全", routes_advised=[Route.ADMINISTRATIVE_COMPLAINT])
+    ended_at = d.now
+    late_sibling = _again(d.later(days=5), escalation_event_id="evt-escalated-2", escalated_at=ended_at)
+    assert open_by_referral(d.state, **late_sibling) == []
+    # The desk took its complaints back and escalated them again: the same complaints, escalated after the end.
+    again = _again(d, escalation_event_id="evt-9", escalated_at=ended_at + timedelta(hours=3))
+    [reopened] = d.do(open_by_referral, **again)
+    assert isinstance(reopened, CaseReopened)
+    assert d.state.status is CaseStatus.OPENED
+    # A sibling made before the end that brings a complaint the case lacks is not a duplicate: it reopens too.
+    e = desk(case_id="case-2")
+    e.later(days=1).do(decline, reason="材料不全", routes_advised=[Route.LITIGATION])
+    with_more = _again(e, escalation_event_id="evt-7", complaint_ids=["c-1", "c-9"], escalated_at=ended_at)
+    [reopened] = e.do(open_by_referral, **with_more)
+    assert isinstance(reopened, CaseReopened) and reopened.complaint_ids == ("c-9",)
+
+
+def test_the_escalation_instant_must_carry_its_timezone(desk: Callable[..., Desk], t0: datetime) -> None:
+    d = desk()
+    with pytest.raises(ValidationFailed, match="escalated_at"):
+        open_by_referral(d.state, **_again(d, escalated_at=t0.replace(tzinfo=None)))
 
 
 def test_a_referral_for_another_case_is_refused(desk: Callable[..., Desk]) -> None:

@@ -4,40 +4,12 @@ in Chinese, escaped, printable; residents' names only for those entitled and onl
 import re
 from datetime import timedelta
 
-from ..conftest import Desk, FakeClock, Service, as_role
+from ..conftest import Desk, FakeClock, Service, agreed_with_a_resident, as_role
 
 
 def text_of(html: str) -> str:
     """The visible text, tags dropped and whitespace collapsed, to look for phrases."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-
-
-async def agreed_with_a_resident(desk: Desk, clock: FakeClock) -> None:
-    await desk.accepted("case-doc")
-    await desk.post("case-doc", "/parties", {"kind": "resident", "person_name": "李桂兰"})
-    for party in ("party-1", "party-2", "party-4", "party-5"):
-        await desk.post("case-doc", f"/parties/{party}/rights-informed", {"note": "口头告知"})
-    starts = clock.now + timedelta(hours=2)
-    await desk.post("case-doc", "/meetings", {"place": "金园华庭党群服务站", "starts_at": starts.isoformat(),
-                                              "ends_at": (starts + timedelta(hours=2)).isoformat(),
-                                              "agenda": ["欠费金额核对", "改造时间表"]})  # fmt: skip
-    await desk.post("case-doc", "/meetings/meeting-1/invitations", {"party_ids": ["party-1", "party-2", "party-5"]})
-    await desk.post("case-doc", "/meetings/meeting-1/rsvps", {"party_id": "party-2", "rsvp": "no"})
-    clock.advance(hours=2, minutes=10)
-    await desk.post("case-doc", "/meetings/meeting-1/attendance", {"party_id": "party-1", "attended": True})
-    await desk.post("case-doc", "/meetings/meeting-1/attendance", {"party_id": "party-2", "attended": False})
-    await desk.post("case-doc", "/meetings/meeting-1/minutes", {"minutes": "三方确认欠费金额为十二万元。"})
-    await desk.post(
-        "case-doc",
-        "/agreement",
-        {
-            "party_ids": ["party-1", "party-2", "party-5"],
-            "facts": "物业公司拖欠小区总表电费 <script>alert(1)</script>。",
-            "issues": ["总表欠费如何结清", "改造何时完成"],
-            "terms": [term | {"obligor": "party-5" if term["term_id"] == "t-meters" else term["obligor"]}
-                      for term in desk.terms()],
-        },
-    )  # fmt: skip
 
 
 async def test_the_agreement_has_what_the_law_requires(service: Service, desk: Desk, clock: FakeClock) -> None:

@@ -78,3 +78,15 @@ async def display_names(
             name = await opened_name(conn, context, party) if entitled else None
             names[party_id] = name if name is not None else WITHHELD
     return names
+
+
+async def names_for_party(
+    conn: AsyncConnection, context: MediationContext, parties: Mapping[str, Party], party_id: str
+) -> dict[str, str]:
+    """What a party sees of the case's parties: organisations, their own name (when this service can open it), and
+    every other person withheld, whatever their kind."""
+    names = await display_names(conn, context, parties, entitled=False)
+    own = parties.get(party_id)
+    if own is not None:
+        names |= await display_names(conn, context, {party_id: own}, entitled=True)
+    return names

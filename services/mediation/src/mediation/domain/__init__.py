@@ -13,6 +13,7 @@ Every command takes the state and keyword arguments including ``at`` (timezone-a
 record or raises a ``DomainError`` (nothing is recorded).
 """
 
+from mediation.domain.access import LONGEST_GRANT, READABLE_AFTER_END, AccessStatus, PartyAccess
 from mediation.domain.agreements import Agreement, JudicialConfirmation, JudicialOutcome, Posting
 from mediation.domain.board import (
     board_key,
@@ -35,6 +36,7 @@ from mediation.domain.consultation import (
 from mediation.domain.deadlines import CONFIRMATION_WINDOW, MEDIATION_PERIOD, confirmation_deadline, mediation_due_at
 from mediation.domain.drafting import amend_agreement, discard_agreement, draft_agreement, sign_agreement
 from mediation.domain.errors import (
+    AccessRefused,
     AgreementAlreadySigned,
     AlreadySigned,
     ConfirmationWindowClosed,
@@ -82,11 +84,22 @@ from mediation.domain.events import (
     ObligationMarkedOverdue,
     ObligationWaived,
     PartiesInvited,
+    PartyAccessGranted,
+    PartyAccessRevoked,
     PartyAdded,
     PartyInformedOfRights,
     PartyRemoved,
     RsvpRecorded,
     registry,
+)
+from mediation.domain.granting import (
+    access_by_digest,
+    access_ends_at,
+    access_status,
+    answer_invitation,
+    grant_party_access,
+    require_access_in_force,
+    revoke_party_access,
 )
 from mediation.domain.meetings import Meeting, MeetingStatus, Rsvp
 from mediation.domain.obligations import Obligation, ObligationStatus
@@ -114,8 +127,12 @@ __all__ = [
     "CONFIRMATION_WINDOW",
     "ENDED",
     "LIVE",
+    "LONGEST_GRANT",
     "MEDIATION_PERIOD",
+    "READABLE_AFTER_END",
     "SERVICE",
+    "AccessRefused",
+    "AccessStatus",
     "Agreement",
     "AgreementAlreadySigned",
     "AgreementAmended",
@@ -171,6 +188,9 @@ __all__ = [
     "Origin",
     "PartiesInvited",
     "Party",
+    "PartyAccess",
+    "PartyAccessGranted",
+    "PartyAccessRevoked",
     "PartyAdded",
     "PartyDetails",
     "PartyInformedOfRights",
@@ -186,8 +206,12 @@ __all__ = [
     "UnknownItem",
     "ValidationFailed",
     "accept",
+    "access_by_digest",
+    "access_ends_at",
+    "access_status",
     "add_party",
     "amend_agreement",
+    "answer_invitation",
     "apply",
     "apply_all",
     "apply_for_judicial_confirmation",
@@ -205,6 +229,7 @@ __all__ = [
     "extend_obligation",
     "fulfil_by_external_event",
     "fulfil_obligation",
+    "grant_party_access",
     "inform_of_rights",
     "invite_parties",
     "is_past_its_month",
@@ -225,7 +250,9 @@ __all__ = [
     "registry",
     "remove_party",
     "replay",
+    "require_access_in_force",
     "reschedule_meeting",
+    "revoke_party_access",
     "schedule_meeting",
     "sign_agreement",
     "waive_obligation",

@@ -9,6 +9,7 @@ ValidationFailed      422   the input is wrong in itself, whatever state the cas
 UnknownItem           404   the command names a meeting, term or agreement the case does not have
 InvalidTransition     409   the case's current state does not allow the command; its subclasses name the rules of
                             mediation that refuse most often, so callers and tests can tell them apart
+AccessRefused         401   a party acted through an access that is no longer in force (revoked, expired...)
 ====================  ====  ==========================================================================================
 
 Messages never repeat input values, because those may be a resident's personal data.
@@ -98,6 +99,15 @@ class ConfirmationWindowClosed(InvalidTransition):
 
 class EventDoesNotFulfil(InvalidTransition):
     """Another service's event was offered as fulfilling a term that does not name it (or whose fields differ)."""
+
+
+class AccessRefused(DomainError):
+    """A party acted through their access, and it is not in force: ``why`` is its status (revoked, expired, ...)."""
+
+    def __init__(self, access_id: str, why: str) -> None:
+        self.access_id = access_id
+        self.why = why
+        super().__init__(f"access {access_id} is not in force: {why}")
 
 
 class HistoryError(RuntimeError):

@@ -202,6 +202,34 @@ class PartyInformedOfRights(CaseEvent):
     note: OptionalText = ""  # how: "书面告知书已签收", "口头告知"
 
 
+# A SHA-256 digest in lower-case hex: what the case keeps of a party's access secret.
+TokenDigest = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+@registry.register
+class PartyAccessGranted(CaseEvent):
+    """The desk gave a party their own access to the case (a secret token or link, handed to them once). Only the
+    secret's SHA-256 is recorded; the access ends at ``expires_at`` at the latest (see ``domain.access``)."""
+
+    subject_token: ClassVar[str] = "party_access_granted"
+
+    access_id: Identifier
+    party_id: Identifier
+    token_sha256: TokenDigest
+    expires_at: UtcDatetime
+
+
+@registry.register
+class PartyAccessRevoked(CaseEvent):
+    """The access no longer works (the secret was lost, shared, or is no longer needed)."""
+
+    subject_token: ClassVar[str] = "party_access_revoked"
+
+    access_id: Identifier
+    party_id: Identifier
+    reason: Reason
+
+
 # --- consultation meetings -----------------------------------------------------------------------------------------
 
 

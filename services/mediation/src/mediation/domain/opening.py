@@ -10,10 +10,17 @@ the case                                 a referral does
 does not exist                           open it (``CaseOpened``), with the complaints case id as its id
 already took in this escalation event    nothing (a redelivery)
 opened or accepted                       add the complaints it did not have (``ComplaintsJoinedCase``), or nothing
-declined or ended without agreement      reopen it for a new round of mediation (``CaseReopened``)
-agreement in effect, or closed           refuse: the agreement cannot answer complaints it never covered; the
-                                         complaints desk must escalate them under a new case id
+declined or ended without agreement      reopen it for a new round of mediation (``CaseReopened``); but nothing
+                                         for a late delivery of another complaint of an earlier escalation (made
+                                         before the round ended, naming no complaint the case lacks)
+agreement in effect, or closed           nothing when it names no complaint the case lacks (another complaint of
+                                         a group already taken in); else refuse: the agreement cannot answer
+                                         complaints it never covered, the desk escalates them under a new case id
 =======================================  ===========================================================================
+
+Only ``escalated_at`` (when the complaints desk escalated, the event's own time) tells a late sibling of the group
+that opened a case from a new escalation of a declined case: both name the same complaints. A new escalation follows
+the end of the round causally (the desk escalates again after it took its complaints back), a sibling precedes it.
 """
 
 from collections.abc import Sequence
@@ -62,9 +69,13 @@ def open_by_referral(
     escalation_event_id: str,
     at: datetime,
     category_code: str | None = None,
+    escalated_at: datetime | None = None,
 ) -> list[CaseEvent]:
-    """Take in an escalation from the complaints desk (see the table above). ``case_id`` is the complaints case id."""
+    """Take in an escalation from the complaints desk (see the table above). ``case_id`` is the complaints case id;
+    ``escalated_at`` is when the desk escalated (without it, every escalation of an ended case is a new one)."""
     at = require_utc(at)
+    if escalated_at is not None:
+        escalated_at = require_utc(escalated_at, "escalated_at")
     if state is None:
         numbered, problems = _numbered(parties)
         if not complaint_ids:
@@ -87,8 +98,12 @@ def open_by_referral(
         return []
     new_ids = tuple(c for c in dict.fromkeys(complaint_ids) if c not in state.complaint_ids)
     if state.status in AGREED:
+        if not new_ids:
+            return []  # another complaint of the group the agreement already answers: nothing to take in
         raise InvalidTransition("refer again", state.status, "its agreement already took effect; open a new case")
     if state.status in REOPENABLE:
+        if not new_ids and _made_before_the_round_ended(state, escalated_at):
+            return []  # a late delivery of another complaint of an escalation this case already answered
         at = begin(state, "reopen", REOPENABLE, at)
         return [
             new_event(
@@ -99,6 +114,10 @@ def open_by_referral(
         return []  # another complaint of a group escalated together: the case already has them all
     at = begin(state, "refer more complaints to", {CaseStatus.OPENED, CaseStatus.ACCEPTED}, at)
     return [new_event(ComplaintsJoinedCase, state, at, complaint_ids=new_ids, escalation_event_id=escalation_event_id)]
+
+
+def _made_before_the_round_ended(state: CaseState, escalated_at: datetime | None) -> bool:
+    return escalated_at is not None and state.ended_at is not None and escalated_at <= state.ended_at
 
 
 def apply_for_mediation(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from jinlin.events import DomainEvent
+from mediation.domain.access import PartyAccess
 from mediation.domain.agreements import Agreement, JudicialConfirmation, Posting
 from mediation.domain.errors import HistoryError
 from mediation.domain.events import (
@@ -43,6 +44,8 @@ from mediation.domain.events import (
     ObligationMarkedOverdue,
     ObligationWaived,
     PartiesInvited,
+    PartyAccessGranted,
+    PartyAccessRevoked,
     PartyAdded,
     PartyInformedOfRights,
     PartyRemoved,
@@ -101,6 +104,7 @@ class CaseState:
     agreements_drafted: int = 0
     obligations: Mapping[str, Obligation] = field(default_factory=dict)  # by term id, once the agreement took effect
     follow_up_visits: tuple[FollowUpVisit, ...] = ()
+    party_access: Mapping[str, PartyAccess] = field(default_factory=dict)  # by access id, revoked ones included
     decline_reason: str | None = None
     end_reason: str | None = None
     routes_advised: tuple[Route, ...] = ()
@@ -126,6 +130,10 @@ class CaseState:
     @property
     def next_agreement_id(self) -> str:
         return f"agreement-{self.agreements_drafted + 1}"
+
+    @property
+    def next_access_id(self) -> str:
+        return f"access-{len(self.party_access) + 1}"
 
     def party(self, party_id: str) -> PartyRecord | None:
         return self.parties.get(party_id)
@@ -401,7 +409,26 @@ def _evolve_obligations(state: CaseState, event: CaseEvent) -> CaseState | None:
     return None
 
 
-_EVOLVERS = (_evolve_case, _evolve_meetings, _evolve_agreement, _evolve_obligations)
+def _evolve_access(state: CaseState, event: CaseEvent) -> CaseState | None:
+    match event:
+        case PartyAccessGranted():
+            if event.access_id != state.next_access_id:
+                raise HistoryError(f"access {event.access_id} granted where {state.next_access_id} was due")
+            _party(state, event.party_id)
+            granted = PartyAccess(
+                event.access_id, event.party_id, event.token_sha256, event.occurred_at, event.expires_at
+            )
+            return replace(state, party_access={**state.party_access, event.access_id: granted})
+        case PartyAccessRevoked():
+            access = state.party_access.get(event.access_id)
+            if access is None or access.party_id != event.party_id or access.revoked_at is not None:
+                raise HistoryError(f"access {event.access_id} of {event.party_id} revoked without being in force")
+            revoked = replace(access, revoked_at=event.occurred_at, revocation_reason=event.reason)
+            return replace(state, party_access={**state.party_access, event.access_id: revoked})
+    return None
+
+
+_EVOLVERS = (_evolve_case, _evolve_meetings, _evolve_agreement, _evolve_obligations, _evolve_access)
 
 
 def apply(state: CaseState | None, event: DomainEvent) -> CaseState:

@@ -1,1 +1,1 @@
-"""The mediation HTTP API: commands, queries and the printable documents."""
+"""The mediation HTTP API: the desk's commands and queries, the printable documents, and a party's own case."""

@@ -1,5 +1,6 @@
 """Domain refusals as problem+json answers: bad input 422, an unknown case or item 404, a command the case's state
-does not allow 409 (with a type per rule of mediation, so clients can tell them apart)."""
+does not allow 409 (with a type per rule of mediation, so clients can tell them apart), a party's access no longer in
+force 401."""
 
 from typing import Any
 
@@ -7,8 +8,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from jinlin.web import Problem
+from mediation.adapters.http.party_auth import refused
 from mediation.application.changes import CaseNotFound
 from mediation.domain import (
+    AccessRefused,
     AgreementAlreadySigned,
     AlreadySigned,
     ConfirmationWindowClosed,
@@ -72,6 +75,11 @@ def case_not_found_problem(case_id: str) -> Problem:
 
 
 def install_domain_error_handlers(app: FastAPI) -> None:
+    async def on_access_refused(_request: Request, exc: Exception) -> JSONResponse:
+        # Raised when a party's command finds their access gone (revoked since they signed in).
+        assert isinstance(exc, AccessRefused)
+        return refused(exc).to_response()
+
     async def on_validation(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ValidationFailed)
         return validation_problem(exc).to_response()
@@ -92,3 +100,4 @@ def install_domain_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidTransition, on_transition)
     app.add_exception_handler(UnknownItem, on_unknown_item)
     app.add_exception_handler(CaseNotFound, on_case_not_found)
+    app.add_exception_handler(AccessRefused, on_access_refused)

@@ -40,8 +40,9 @@ from mediation.application.queries import (
 from mediation.domain import CaseStatus, ObligationStatus, PartyDetails, PartyKind
 
 router = APIRouter(tags=["case queries"])
-# Sealed values mean nothing to a reader of the history; ``/parties`` opens the names for those entitled.
-_SEALED_FIELDS = {"person_name_enc"}
+# Sealed values mean nothing to a reader of the history; ``/parties`` opens the names for those entitled. Nor does
+# the digest of a party's secret, which nobody needs to see to follow the case.
+_SEALED_FIELDS = {"person_name_enc", "token_sha256"}
 Text100 = Annotated[str | None, Query(max_length=200)]
 
 

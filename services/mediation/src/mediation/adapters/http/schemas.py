@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
-from mediation.domain import ExternalFulfilment, JudicialOutcome, PartyKind, Route, Rsvp
+from mediation.domain import AccessStatus, ExternalFulfilment, JudicialOutcome, PartyKind, Route, Rsvp
 from mediation.domain.identifiers import Identifier
 
 MIN_YEAR, MAX_YEAR = 2000, 2200
@@ -87,6 +87,18 @@ class RemoveParty(Strict):
 
 class InformOfRights(Strict):
     note: OptionalText = ""
+
+
+class GrantPartyAccess(Strict):
+    valid_days: Annotated[int, Field(ge=1, le=365)] = Field(
+        default=90,
+        description="How long the access works at most; it also ends 90 days after the case ended, when the party "
+        "leaves the case, or when it is revoked.",
+    )
+
+
+class RevokePartyAccess(Strict):
+    reason: Reason
 
 
 class MediatorIn(Strict):
@@ -315,6 +327,36 @@ class ObligationOut(BaseModel):
     waiver_reason: str | None
 
 
+class PartyAccessOut(BaseModel):
+    """A party's access to the case, as the desk sees it (never its secret, which only its party holds)."""
+
+    access_id: str
+    party_id: str
+    granted_at: datetime
+    expires_at: datetime
+    ends_at: datetime
+    """When it stops working unless revoked first: its expiry, or 90 days after the case ended if sooner."""
+    status: AccessStatus
+    revoked_at: datetime | None
+    revocation_reason: str | None
+
+
+class PartyAccessIssued(BaseModel):
+    """The answer to granting access: the token is in the first answer only, to hand to the party."""
+
+    access_id: str
+    case_id: str
+    party_id: str
+    expires_at: datetime
+    ends_at: datetime
+    token: str | None = Field(
+        description="The party's secret (`jlp_…`), shown once: nothing keeps it, so a retry of the request (same "
+        "Idempotency-Key) answers null. Lost? Revoke this access and grant a new one."
+    )
+    scheme: str = Field(default="Bearer", description="How the party sends it: 'Authorization: Bearer <token>'.")
+    read_at: str = Field(description="Where the party reads their case with it.")
+
+
 class FollowUpOut(BaseModel):
     at: datetime
     performance: str
@@ -373,6 +415,7 @@ class CaseView(BaseModel):
     agreement: AgreementOut | None
     obligations: list[ObligationOut]
     follow_up_visits: list[FollowUpOut]
+    party_access: list[PartyAccessOut]
     decline_reason: str | None
     end_reason: str | None
     routes_advised: list[str]

@@ -14,11 +14,22 @@ from mediation.adapters.http.schemas import (
     MediatorOut,
     MeetingOut,
     ObligationOut,
+    PartyAccessOut,
     PartyOut,
     PostingOut,
     TermOut,
 )
-from mediation.domain import Agreement, CaseState, Term, is_past_its_month, next_deadline, overdue_obligations
+from mediation.domain import (
+    Agreement,
+    CaseState,
+    PartyAccess,
+    Term,
+    access_ends_at,
+    access_status,
+    is_past_its_month,
+    next_deadline,
+    overdue_obligations,
+)
 
 
 def _term(term: Term) -> TermOut:
@@ -60,6 +71,19 @@ def _agreement(agreement: Agreement) -> AgreementOut:
         )
         if confirmation
         else None,
+    )
+
+
+def access_view(state: CaseState, access: PartyAccess, now: datetime) -> PartyAccessOut:
+    return PartyAccessOut(
+        access_id=access.access_id,
+        party_id=access.party_id,
+        granted_at=access.granted_at,
+        expires_at=access.expires_at,
+        ends_at=access_ends_at(state, access),
+        status=access_status(state, access, now),
+        revoked_at=access.revoked_at,
+        revocation_reason=access.revocation_reason,
     )
 
 
@@ -140,6 +164,7 @@ def case_view(state: CaseState, now: datetime) -> CaseView:
             )
             for visit in state.follow_up_visits
         ],
+        party_access=[access_view(state, access, now) for access in state.party_access.values()],
         decline_reason=state.decline_reason,
         end_reason=state.end_reason,
         routes_advised=[route.value for route in state.routes_advised],
