@@ -399,6 +399,8 @@ LABELS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "PartyAdded": ("追加当事人", "Party added"),
         "PartyRemoved": ("移除当事人", "Party removed"),
         "PartyInformedOfRights": ("告知权利义务", "Rights explained"),
+        "PartyAccessGranted": ("发放当事人查阅凭证", "Party access granted"),
+        "PartyAccessRevoked": ("撤销当事人查阅凭证", "Party access revoked"),
         "MeetingScheduled": ("安排协商会", "Meeting scheduled"),
         "MeetingRescheduled": ("协商会改期", "Meeting rescheduled"),
         "MeetingCancelled": ("取消协商会", "Meeting cancelled"),
