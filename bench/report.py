@@ -246,11 +246,19 @@ def _share_of(profile: dict[str, Any], needle: str, key: str = "leaves") -> floa
 def _hot_paths(results: dict[str, Any]) -> list[str]:
     """The changes the profiles point at (read from the code in November 2026); the shares are this run's."""
     profiles = results.get("profiles", {})
-    http, rebuilt = profiles.get("http_notes", {}), profiles.get("rebuild", {})
+    rebuilt = profiles.get("rebuild", {})
     first = results["sizes"][next(iter(results["sizes"]))]
     trips = first.get("round_trips", {}).get("handoffs", {})
-    upsert = _share_of(http, "_upsert (complaints/application/read_model.py)", "ours_inclusive")
-    upsert_rebuild = _share_of(rebuilt, "_upsert (complaints/application/read_model.py)", "ours_inclusive")
+    rebuilt_at, plain_at = first["rebuild"]["rate"], first["plain_sql"]["rate"]
+    in_rebuild = {
+        name: _share_of(rebuilt, f"{name} ({path})", "ours_inclusive")
+        for name, path in (
+            ("EventStore.rebuild_projections", "jinlin/store/store.py"),
+            ("ComplaintListProjection.apply_batch", "complaints/application/read_model.py"),
+            ("fold_row", "complaints/application/read_model.py"),
+            ("_write", "complaints/application/read_model.py"),
+        )
+    }
     return [
         "### What the profiles point at",
         "",
@@ -264,19 +272,21 @@ def _hot_paths(results: dict[str, Any]) -> list[str]:
         "the row just written), load and decide before entering it (optimistic, re-checking the version inside), "
         "and one hand-off per statement or per body (a sync sqlite3 function run on the writer thread) attack this "
         "directly.",
-        f"2. **The read model's upsert is rebuilt for every event.** `complaints/application/read_model.py` `_upsert` "
-        "constructs `insert(...).values(**row).on_conflict_do_update(set_={... statement.excluded[key] ...})` "
-        "per call: SQLAlchemy builds a fresh `excluded` alias with 37 column proxies and a new cache key each time "
-        f"(`_upsert` holds {upsert:.0%} of the GIL samples of the notes load and {upsert_rebuild:.0%} of the "
-        "rebuild's, nearly all of it building the statement). Build the statement once per dialect with bound "
-        "parameters and "
-        "execute it with the row; in `rebuild_projections` also batch: fold a batch's events per complaint in "
-        "memory and write each complaint's final row once (`executemany`), instead of a `SELECT` of the previous "
-        "row and an upsert per event. A bench-side experiment (2026-11-29, 3k events, same machine, patched in the "
-        "benchmark process only, paired runs) measured: prebuilt upsert, rebuild 656–703 → 1,386–1,394 events/s "
-        "(×2) and the note command with 32 callers 174–184 → 242–301/s (×1.4–1.6); prebuilt upsert plus batched "
-        "fold, rebuild ≈ 31,800 events/s (×45; what remains is decoding each event through pydantic and folding "
-        "it).",
+        "2. **The read model (done, issue 8).** The complaints list folds each event's stored data straight into "
+        "its row (`fold_row` in `complaints/application/read_model.py`: no pydantic model, no domain state; tests "
+        "hold it equal to `row_of` over the domain's state, and a rebuilt read model equal to the one built live, "
+        "on SQLite and PostgreSQL). On the command path the rows of recently changed complaints are kept (dropped "
+        "on every rollback), so an event needs no `SELECT` of the previous row, and the upsert is compiled once per "
+        "dialect and run on the driver. `rebuild_projections` reads the log in batches of 10,000 events (only the "
+        "columns a fold needs) and hands each batch to the projection's `apply_batch`: the batch folded per "
+        "complaint in memory, each complaint's row written once (`executemany`). This run: rebuild "
+        f"{_n(rebuilt_at)} events/s, {_ratio(rebuilt_at, plain_at):.2f}× the plain SQL read of the same rows. "
+        f"In the rebuild's profile `rebuild_projections` holds {in_rebuild['EventStore.rebuild_projections']:.0%} "
+        f"of the samples, the projection's `apply_batch` {in_rebuild['ComplaintListProjection.apply_batch']:.0%}, "
+        f"of which folding (`fold_row`) {in_rebuild['fold_row']:.0%} and writing the rows (`_write`) "
+        f"{in_rebuild['_write']:.0%}; the rest of the time is reading the log (the plain read's own cost) and "
+        "decoding each event's JSON. Before: an upsert built per event and a `SELECT` of the previous row per event "
+        "(767 events/s on 2026-11-29).",
         "",
     ]
 
@@ -451,8 +461,9 @@ def write(results: dict[str, Any], document: Path, figures_dir: Path) -> None:
         "",
         "## Where the time goes",
         "",
-        "py-spy (`--gil --nonblocking`) on the complaints service during a separate notes load, and on a rebuild of "
-        f'{_size(sizes[0]) if plan["quick"] else "10k"} events. "Innermost frame" attributes each sample to the '
+        "py-spy (`--gil --nonblocking`) on the complaints service during a separate notes load, and on rebuilds of "
+        f"{_size(sizes[0]) if plan['quick'] else '10k'} events, repeated for 3 s (one alone takes less than the "
+        'start-up of its process). "Innermost frame" attributes each sample to the '
         'code it was executing; "inclusive" counts a sample for every one of our functions on its stack.',
         "",
         *_profile_lines("HTTP `POST /complaints/{id}/notes`", profiles.get("http_notes", {})),

@@ -19,16 +19,18 @@ from jinlin.events.registry import EventRegistry
 from jinlin.store.engine import StoreEngines
 from jinlin.store.errors import ConcurrencyError
 from jinlin.store.group_commit import GroupCommitter
-from jinlin.store.projection import Projection
+from jinlin.store.log_statements import EventRow, LogStatements, PortableStatements, ResponseRow, SqliteStatements
+from jinlin.store.projection import LogBatch, Projection, apply_batch
 from jinlin.store.records import ANY_VERSION, CommandContext, StoredEvent, StoredResponse, Stream
-from jinlin.store.schema import events, idempotency, kernel_metadata, positions, processed_messages
+from jinlin.store.schema import events, kernel_metadata, positions
+from jinlin.store.sqlite_inline import WriteLockedConnection
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def _row_to_event(row: Row[Any], source: str) -> StoredEvent:
+def _row_to_event(row: Row[Any] | EventRow, source: str) -> StoredEvent:
     # ``source`` is the same for every event of a store, so it is not stored per row.
     envelope = CloudEvent.model_construct(
         specversion="1.0",
@@ -103,7 +105,7 @@ class EventStore:
             async with self._committer.member() as conn:
                 # The log's tail as the group's previous member left it: one look per group, not per command.
                 known_tail = self._group_tail[1] if self._group_tail and self._group_tail[0] is conn else None
-                tx = Transaction(self, conn, context, known_tail)
+                tx = Transaction(self, conn, context, known_tail, await _statements_for(conn))
                 yield tx
                 if tx.tail is not None:
                     self._group_tail = (conn, tx.tail)
@@ -194,52 +196,76 @@ class EventStore:
 
     # -- projections -------------------------------------------------------------------------------
 
-    async def rebuild_projections(self, batch_size: int = 5000) -> int:
-        """Empty every read model and replay the whole log into it, in one transaction. Returns the count."""
+    async def rebuild_projections(self, batch_size: int = 10_000) -> int:
+        """Empty every read model and replay the whole log into it, in one transaction. Returns the count.
+
+        The log is read ``batch_size`` events at a time (memory stays bounded however long it is). A projection with
+        ``apply_batch`` folds each batch at once; any other one takes its events one by one through ``apply``.
+        """
         count = 0
+        # What a fold needs of each event (the other columns only when a projection asks for whole events).
+        c = events.c
+        fold_columns = [c.sequence, c.stream, c.stream_version, c.type, c.subject, c.data]  # sequence first
+        fields = [column.name for column in fold_columns]
+        query = (
+            select(*fold_columns)
+            .where(events.c.sequence > bindparam("after"))
+            .order_by(events.c.sequence)
+            .limit(bindparam("limit"))
+        )
+        whole = (
+            select(*events.c)
+            .where(events.c.sequence > bindparam("after"), events.c.sequence <= bindparam("last"))
+            .order_by(events.c.sequence)
+        )
+        source = self.source
+
+        def batch_of(conn: AsyncConnection, rows: list[tuple[Any, ...]], after: int) -> LogBatch:
+            async def load() -> list[StoredEvent]:
+                found = (await conn.execute(whole, {"after": after, "last": rows[-1][0]})).all()
+                return [_row_to_event(row, source) for row in found]
+
+            return LogBatch(fields, rows, load)
+
         self._forget_projection_caches()
-        async with self.engines.writer.begin() as conn:
-            await self.engines.lock_for_append(conn)
-            for projection in self.projections:
-                for table in reversed(projection.tables):
-                    await conn.execute(delete(table))
-            after = 0
-            while True:
-                query = select(*events.c).where(events.c.sequence > after).order_by(events.c.sequence).limit(batch_size)
-                rows = (await conn.execute(query)).all()
-                if not rows:
-                    break
-                for row in rows:
-                    stored = _row_to_event(row, self.source)
+        try:
+            async with self.engines.writer.begin() as conn:
+                await self.engines.lock_for_append(conn)
+                for projection in self.projections:
+                    for table in reversed(projection.tables):
+                        await conn.execute(delete(table))
+                after = 0
+                while True:
+                    result = await conn.execute(query, {"after": after, "limit": batch_size})
+                    # Plain tuples, which the garbage collector stops tracking, not rows, which it traverses.
+                    rows = [tuple(row) for row in result]
+                    if not rows:
+                        break
+                    batch = batch_of(conn, rows, after)
                     for projection in self.projections:
-                        await projection.apply(conn, stored)
-                count += len(rows)
-                after = rows[-1].sequence
+                        await apply_batch(projection, conn, batch)
+                    count += len(rows)
+                    after = rows[-1][0]
+        except BaseException:
+            # What the projections folded belongs to a transaction that never committed.
+            self._forget_projection_caches()
+            raise
         return count
 
 
-# The statements of every command, built once: building and cache-keying a statement per call cost more than running it.
-_STREAM_VERSION = select(func.max(events.c.stream_version)).where(events.c.stream == bindparam("stream"))
-_STREAM_EVENTS = (
-    select(*events.c)
-    .where(events.c.stream == bindparam("stream"), events.c.stream_version >= bindparam("from_version"))
-    .order_by(events.c.stream_version)
-)
-_LOG_TAIL = select(events.c.sequence, events.c.hash).order_by(events.c.sequence.desc()).limit(1)
-
-
 async def _stream_version(conn: AsyncConnection, stream: Stream) -> int:
-    return int((await conn.execute(_STREAM_VERSION, {"stream": stream.key})).scalar() or 0)
+    return await PortableStatements(conn).stream_version(stream.key)
 
 
 async def _read_stream(conn: AsyncConnection, source: str, stream: Stream, from_version: int) -> list[StoredEvent]:
-    rows = (await conn.execute(_STREAM_EVENTS, {"stream": stream.key, "from_version": from_version})).all()
-    return [_row_to_event(row, source) for row in rows]
+    return [_row_to_event(row, source) for row in await PortableStatements(conn).stream_rows(stream.key, from_version)]
 
 
 async def _find_response(conn: AsyncConnection, scope: str, key: str) -> StoredResponse | None:
-    query = select(idempotency).where(idempotency.c.scope == scope, idempotency.c.key == key)
-    row = (await conn.execute(query)).first()
+    return _stored_response(await PortableStatements(conn).response(scope, key))
+
+
+def _stored_response(row: ResponseRow | None) -> StoredResponse | None:
     if row is None:
         return None
     return StoredResponse(
@@ -250,15 +276,29 @@ async def _find_response(conn: AsyncConnection, scope: str, key: str) -> StoredR
     )
 
 
+async def _statements_for(conn: AsyncConnection) -> LogStatements:
+    """Straight to the driver on the SQLite writer, through SQLAlchemy elsewhere (see :mod:`log_statements`)."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    if isinstance(driver, WriteLockedConnection):
+        return SqliteStatements(driver.sqlite)
+    return PortableStatements(conn)
+
+
 class Transaction:
     """One write transaction: appends, read-model rows, the idempotency record and processed message ids."""
 
     def __init__(
-        self, store: EventStore, conn: AsyncConnection, context: CommandContext, tail: tuple[int, str] | None = None
+        self,
+        store: EventStore,
+        conn: AsyncConnection,
+        context: CommandContext,
+        tail: tuple[int, str] | None = None,
+        statements: LogStatements | None = None,
     ) -> None:
         self.store = store
         self.connection = conn
         self.context = context
+        self._sql = statements or PortableStatements(conn)
         self._tail = tail
         # Stream versions this transaction has seen. Appends hold the write lock from the first statement of the
         # group to its commit, so nobody else can move a stream meanwhile: what was read stays true.
@@ -266,7 +306,8 @@ class Transaction:
         self.appended: list[StoredEvent] = []
 
     async def read_stream(self, stream: Stream, from_version: int = 1) -> list[StoredEvent]:
-        read = await _read_stream(self.connection, self.store.source, stream, from_version)
+        source = self.store.source
+        read = [_row_to_event(row, source) for row in await self._sql.stream_rows(stream.key, from_version)]
         if read:
             self._versions[stream.key] = read[-1].envelope.streamversion
         elif from_version == 1:
@@ -276,7 +317,7 @@ class Transaction:
     async def stream_version(self, stream: Stream) -> int:
         known = self._versions.get(stream.key)
         if known is None:
-            known = self._versions[stream.key] = await _stream_version(self.connection, stream)
+            known = self._versions[stream.key] = await self._sql.stream_version(stream.key)
         return known
 
     @property
@@ -286,8 +327,7 @@ class Transaction:
 
     async def _load_tail(self) -> tuple[int, str]:
         if self._tail is None:
-            row = (await self.connection.execute(_LOG_TAIL)).first()
-            self._tail = (row.sequence, row.hash) if row else (0, GENESIS_HASH)
+            self._tail = await self._sql.log_tail() or (0, GENESIS_HASH)
         return self._tail
 
     async def append(
@@ -356,7 +396,7 @@ class Transaction:
                 }
             )
         try:
-            await self.connection.execute(insert(events), rows)
+            await self._sql.insert_events(rows)
         except IntegrityError as exc:
             # Another process appended to the stream in between (only possible without the write lock).
             self._versions.pop(stream.key, None)
@@ -370,29 +410,21 @@ class Transaction:
         return stored
 
     async def find_response(self, scope: str, key: str) -> StoredResponse | None:
-        return await _find_response(self.connection, scope, key)
+        return _stored_response(await self._sql.response(scope, key))
 
     async def save_response(self, scope: str, key: str, response: StoredResponse) -> None:
-        await self.connection.execute(
-            insert(idempotency).values(
-                scope=scope,
-                key=key,
-                fingerprint=response.fingerprint,
-                status_code=response.status_code,
-                body=response.body,
-                headers=json.dumps(response.headers),
-                created_at=utc_now(),
-            )
+        await self._sql.insert_response(
+            {
+                "scope": scope,
+                "key": key,
+                "fingerprint": response.fingerprint,
+                "status_code": response.status_code,
+                "body": response.body,
+                "headers": json.dumps(response.headers),
+                "created_at": utc_now(),
+            }
         )
 
     async def claim_message(self, consumer: str, event_id: str) -> bool:
         """Remember that ``consumer`` processed ``event_id``; False when it already had (skip the effect)."""
-        query = select(processed_messages.c.event_id).where(
-            processed_messages.c.consumer == consumer, processed_messages.c.event_id == event_id
-        )
-        if (await self.connection.execute(query)).first() is not None:
-            return False
-        await self.connection.execute(
-            insert(processed_messages).values(consumer=consumer, event_id=event_id, processed_at=utc_now())
-        )
-        return True
+        return await self._sql.claim_message(consumer, event_id, utc_now())

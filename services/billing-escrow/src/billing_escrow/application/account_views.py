@@ -8,11 +8,10 @@
 - ``escrow_disbursement_view``: one row per payment out, with the roles whose signature it still lacks.
 """
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text, insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 from billing_escrow.application.folding import Aggregate, FoldingProjection
-from billing_escrow.application.rows import as_json, day, instant, tokens, upsert
+from billing_escrow.application.rows import Writes, as_json, day, instant, tokens
 from billing_escrow.domain import (
     ACCOUNT,
     ESCROW_BANK,
@@ -243,24 +242,22 @@ class AccountProjection(FoldingProjection[AccountState]):
     aggregate = ACCOUNTS
     tables = (account_view, posting_view, household_movement_view, disbursement_view)
 
-    async def update(
+    def update(
         self,
-        conn: AsyncConnection,
+        writes: Writes,
         stored: StoredEvent,
         event: DomainEvent,
         before: AccountState | None,
         after: AccountState,
     ) -> None:
-        await upsert(conn, account_view, account_row(after), ["account_id"])
+        writes.upsert(account_view, account_row(after), ["account_id"])
         if len(after.postings) > (len(before.postings) if before is not None else 0):
-            await self._post(conn, after.account_id, after.postings[-1], stored.sequence)
+            self._post(writes, after.account_id, after.postings[-1], stored.sequence)
         if isinstance(event, _DISBURSEMENT_EVENTS):
             disbursement = after.disbursements[event.disbursement_id]
-            await upsert(
-                conn, disbursement_view, disbursement_row(after, disbursement), ["account_id", "disbursement_id"]
-            )
+            writes.upsert(disbursement_view, disbursement_row(after, disbursement), ["account_id", "disbursement_id"])
 
-    async def _post(self, conn: AsyncConnection, account_id: str, posting: Posting, sequence: int) -> None:
+    def _post(self, writes: Writes, account_id: str, posting: Posting, sequence: int) -> None:
         common = {
             "account_id": account_id,
             "movement_id": posting.movement_id,
@@ -271,28 +268,30 @@ class AccountProjection(FoldingProjection[AccountState]):
             "memo": posting.memo,
             "sequence": sequence,
         }
-        await conn.execute(
-            insert(posting_view).values(
-                **common,
-                bank_change_fen=normal_balance(ESCROW_BANK, posting.effect_on(ESCROW_BANK)),
-                counterparty_id=posting.counterparty_id,
-                counterparty_name=posting.counterparty_name,
-                channel=posting.channel.value if posting.channel else None,
-                reverses=posting.reverses,
-                condition_code=posting.condition.code if posting.condition else None,
-            )
-        )
-        category = category_of(posting)
-        rows = [
+        writes.insert(
+            posting_view,
             {
                 **common,
-                "household_id": household,
-                "category": category,
-                "free_change_fen": free,
-                "reserved_change_fen": reserved,
-                "effect_fen": effect,
-            }
-            for household, (free, reserved, effect) in sorted(household_changes(posting).items())
-        ]
-        if rows:
-            await conn.execute(insert(household_movement_view), rows)
+                "bank_change_fen": normal_balance(ESCROW_BANK, posting.effect_on(ESCROW_BANK)),
+                "counterparty_id": posting.counterparty_id,
+                "counterparty_name": posting.counterparty_name,
+                "channel": posting.channel.value if posting.channel else None,
+                "reverses": posting.reverses,
+                "condition_code": posting.condition.code if posting.condition else None,
+            },
+        )
+        category = category_of(posting)
+        writes.insert(
+            household_movement_view,
+            *(
+                {
+                    **common,
+                    "household_id": household,
+                    "category": category,
+                    "free_change_fen": free,
+                    "reserved_change_fen": reserved,
+                    "effect_fen": effect,
+                }
+                for household, (free, reserved, effect) in sorted(household_changes(posting).items())
+            ),
+        )

@@ -15,9 +15,11 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from billing_escrow.application.rows import Writes
 from billing_escrow.domain import registry
 from jinlin.events import DomainEvent
 from jinlin.store import StoredEvent, Stream
+from jinlin.store.projection import LogBatch
 from jinlin.store.schema import events
 
 
@@ -103,7 +105,12 @@ async def stream_version(conn: AsyncConnection, key: str) -> int:
 
 class FoldingProjection(Generic[S]):
     """A read model of one kind of aggregate: each event is folded into the aggregate's state (through the domain's
-    own ``apply``), and ``update`` writes the rows that follow from the state before and after it."""
+    own ``apply``), and ``update`` gathers the rows that follow from the state before and after it (``Writes``).
+
+    Live, each event's rows are written at once. A rebuild folds a batch of the log the same way, event by event,
+    but writes what the whole batch gathered once: each row in its last version, with one statement per table and
+    shape (``executemany``).
+    """
 
     name: str
     aggregate: Aggregate[S]
@@ -115,6 +122,21 @@ class FoldingProjection(Generic[S]):
     async def apply(self, conn: AsyncConnection, event: StoredEvent) -> None:
         if event.stream.partition(".")[0] != self.aggregate.name:
             return
+        writes = Writes()
+        await self._fold(conn, event, writes)
+        await writes.flush(conn)
+
+    async def apply_batch(self, conn: AsyncConnection, batch: LogBatch) -> None:
+        prefix = self.aggregate.name + "."
+        if not any(stream.startswith(prefix) for (stream,) in map(batch.columns("stream"), batch.rows)):
+            return
+        writes = Writes()
+        for event in await batch.stored_events():
+            if event.stream.partition(".")[0] == self.aggregate.name:
+                await self._fold(conn, event, writes)
+        await writes.flush(conn)
+
+    async def _fold(self, conn: AsyncConnection, event: StoredEvent, writes: Writes) -> None:
         aggregate_id = event.envelope.subject
         version = event.envelope.streamversion
         cached = self.cache.get(aggregate_id)
@@ -125,11 +147,9 @@ class FoldingProjection(Generic[S]):
         domain_event = registry.decode(event.type, event.data)
         after = self.aggregate.apply(before, domain_event)
         self.cache.put(aggregate_id, after)
-        await self.update(conn, event, domain_event, before, after)
+        self.update(writes, event, domain_event, before, after)
 
-    async def update(
-        self, conn: AsyncConnection, stored: StoredEvent, event: DomainEvent, before: S | None, after: S
-    ) -> None:
+    def update(self, writes: Writes, stored: StoredEvent, event: DomainEvent, before: S | None, after: S) -> None:
         raise NotImplementedError
 
     def forget(self) -> None:

@@ -1,11 +1,10 @@
 """The direct-supply handovers' read models: one row of progress per compound, and one per household of it
 (its share of the arrears and how it was arrived at, its new meter, its switch to direct supply)."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table, Text, delete
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table, Text
 
 from billing_escrow.application.folding import Aggregate, FoldingProjection
-from billing_escrow.application.rows import as_json, instant, upsert
+from billing_escrow.application.rows import Writes, as_json, instant
 from billing_escrow.domain import (
     HANDOVER,
     HandoverState,
@@ -151,21 +150,18 @@ class HandoverProjection(FoldingProjection[HandoverState]):
     aggregate = HANDOVERS
     tables = (handover_view, handover_household_view)
 
-    async def update(
+    def update(
         self,
-        conn: AsyncConnection,
+        writes: Writes,
         stored: StoredEvent,
         event: DomainEvent,
         before: HandoverState | None,
         after: HandoverState,
     ) -> None:
-        await upsert(conn, handover_view, handover_row(after), ["compound_id"])
+        writes.upsert(handover_view, handover_row(after), ["compound_id"])
         if isinstance(event, HouseholdMeterInstalled | HouseholdSupplySwitched):
             for row in household_rows(after, only=event.household_id):
-                await upsert(conn, handover_household_view, row, ["compound_id", "household_id"])
+                writes.upsert(handover_household_view, row, ["compound_id", "household_id"])
         elif before is None or before.allocation is not after.allocation:
-            table = handover_household_view
-            await conn.execute(delete(table).where(table.c.compound_id == after.compound_id))
-            rows = household_rows(after)
-            if rows:
-                await conn.execute(table.insert(), rows)
+            writes.delete(handover_household_view, "compound_id", after.compound_id)
+            writes.insert(handover_household_view, *household_rows(after))

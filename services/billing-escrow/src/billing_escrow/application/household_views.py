@@ -2,10 +2,9 @@
 (see ``queries.household_arrears_of``), from the bills and the money the escrow accounts recorded."""
 
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from billing_escrow.application.folding import Aggregate, FoldingProjection
-from billing_escrow.application.rows import day, instant, upsert
+from billing_escrow.application.rows import Writes, day, instant
 from billing_escrow.domain import (
     HOUSEHOLD,
     Bill,
@@ -91,14 +90,14 @@ class HouseholdProjection(FoldingProjection[HouseholdState]):
     aggregate = HOUSEHOLDS
     tables = (household_view, bill_view)
 
-    async def update(
+    def update(
         self,
-        conn: AsyncConnection,
+        writes: Writes,
         stored: StoredEvent,
         event: DomainEvent,
         before: HouseholdState | None,
         after: HouseholdState,
     ) -> None:
-        await upsert(conn, household_view, household_row(after), ["household_id"])
+        writes.upsert(household_view, household_row(after), ["household_id"])
         if isinstance(event, BillIssued | BillCancelled):
-            await upsert(conn, bill_view, bill_row(after, after.bills[event.bill_id]), ["household_id", "bill_id"])
+            writes.upsert(bill_view, bill_row(after, after.bills[event.bill_id]), ["household_id", "bill_id"])

@@ -1,11 +1,10 @@
 """The statements issued: one row per statement, by its id (unique across accounts). The statement itself is in its
 ``StatementIssued`` event, which the row points at (its account's statement stream, at version ``sequence``)."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table, insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table
 
 from billing_escrow.application.folding import Aggregate, FoldingProjection
-from billing_escrow.application.rows import day, instant
+from billing_escrow.application.rows import Writes, day, instant
 from billing_escrow.domain import STATEMENT, StatementChainState, StatementIssued, apply_statement
 from jinlin.events import DomainEvent
 from jinlin.store import StoredEvent
@@ -47,9 +46,9 @@ class StatementProjection(FoldingProjection[StatementChainState]):
     aggregate = STATEMENTS
     tables = (statement_view,)
 
-    async def update(
+    def update(
         self,
-        conn: AsyncConnection,
+        writes: Writes,
         stored: StoredEvent,
         event: DomainEvent,
         before: StatementChainState | None,
@@ -57,24 +56,25 @@ class StatementProjection(FoldingProjection[StatementChainState]):
     ) -> None:
         assert isinstance(event, StatementIssued)  # the chain's fold refused anything else
         s = event.statement
-        await conn.execute(
-            insert(statement_view).values(
-                statement_id=event.statement_id,
-                account_id=event.account_id,
-                sequence=event.sequence,
-                kind=s.kind.value,
-                provisional=s.provisional,
-                period_start=day(s.period_start),
-                period_end=day(s.period_end),
-                created_at=instant(s.created_at),
-                opening_balance_fen=s.opening_balance_fen,
-                total_credits_fen=s.total_credits_fen,
-                total_debits_fen=s.total_debits_fen,
-                closing_balance_fen=s.closing_balance_fen,
-                entries=len(s.entries),
-                balanced=s.reconciliation.balanced,
-                statement_hash=event.statement_hash,
-                previous_statement_hash=event.previous_statement_hash,
-                event_id=stored.id,
-            )
+        writes.insert(
+            statement_view,
+            {
+                "statement_id": event.statement_id,
+                "account_id": event.account_id,
+                "sequence": event.sequence,
+                "kind": s.kind.value,
+                "provisional": s.provisional,
+                "period_start": day(s.period_start),
+                "period_end": day(s.period_end),
+                "created_at": instant(s.created_at),
+                "opening_balance_fen": s.opening_balance_fen,
+                "total_credits_fen": s.total_credits_fen,
+                "total_debits_fen": s.total_debits_fen,
+                "closing_balance_fen": s.closing_balance_fen,
+                "entries": len(s.entries),
+                "balanced": s.reconciliation.balanced,
+                "statement_hash": event.statement_hash,
+                "previous_statement_hash": event.previous_statement_hash,
+                "event_id": stored.id,
+            },
         )

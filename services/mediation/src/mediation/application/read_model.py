@@ -13,12 +13,13 @@ from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text, bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jinlin.store import StoredEvent
+from jinlin.store.projection import LogBatch
 from jinlin.store.schema import events
 from mediation.domain import (
     AGGREGATE,
@@ -259,12 +260,20 @@ def obligation_rows(state: CaseState) -> list[dict[str, Any]]:
     return rows
 
 
+_STREAM_PREFIX: Final = AGGREGATE + "."
+_DELETE_CHUNK: Final = 1000  # case ids per statement (well under every driver's limit of bound parameters)
+
+
 class CaseProjection:
     """Folds each case event into the case's rows.
 
     The states of recently changed cases are cached, so an event costs one fold, not a replay of the stream; a cache
     entry that is not exactly one version behind (another process wrote meanwhile) is replayed instead. The parties,
     meetings and obligations of a case are rewritten only by the events that change them.
+
+    A rebuild folds a batch of the log at once (``apply_batch``): each case's rows are written once per batch, from
+    its last state, and its parties, meetings and obligations from its state after the last event of the batch
+    that changed them, which is what the event-by-event path leaves.
     """
 
     name = "mediation_cases"
@@ -275,7 +284,7 @@ class CaseProjection:
         self._cache_size = cache_size
 
     async def apply(self, conn: AsyncConnection, event: StoredEvent) -> None:
-        if not event.stream.startswith(AGGREGATE + "."):
+        if not event.stream.startswith(_STREAM_PREFIX):
             return
         case_id = event.envelope.subject
         domain_event = registry.decode(event.type, event.data)
@@ -286,22 +295,57 @@ class CaseProjection:
         else:
             state = await self._replay_until(conn, case_id, event.envelope.streamversion)
         self._remember(case_id, state)
-        await _upsert_case(conn, case_row(state))
+        await conn.execute(_CASE_UPSERTS[conn.dialect.name], case_row(state))
         if isinstance(domain_event, PARTY_EVENTS):
-            await _replace(conn, party_view, case_id, party_rows(state))
+            await _replace(conn, party_view, {case_id: party_rows(state)})
         if isinstance(domain_event, MEETING_EVENTS):
-            await _replace(conn, meeting_view, case_id, meeting_rows(state))
+            await _replace(conn, meeting_view, {case_id: meeting_rows(state)})
         if isinstance(domain_event, OBLIGATION_EVENTS):
-            await _replace(conn, obligation_view, case_id, obligation_rows(state))
+            await _replace(conn, obligation_view, {case_id: obligation_rows(state)})
+
+    async def apply_batch(self, conn: AsyncConnection, batch: LogBatch) -> None:
+        columns = batch.columns("stream", "subject", "stream_version", "type", "data")
+        # The batch's events by case, in log order: only each case's own order matters.
+        by_case: dict[str, list[tuple[int, str, str]]] = {}
+        for stream, subject, version, type_, data in map(columns, batch.rows):
+            if stream.startswith(_STREAM_PREFIX):
+                by_case.setdefault(subject, []).append((version, type_, data))
+        cases: list[dict[str, Any]] = []
+        # Each case's state after the last event of the batch that changed these rows.
+        parties: dict[str, CaseState] = {}
+        meetings: dict[str, CaseState] = {}
+        obligations: dict[str, CaseState] = {}
+        for case_id, found in by_case.items():
+            first = found[0][0]
+            cached = self._states.get(case_id)
+            state: CaseState | None
+            if first == 1:
+                state = None
+            elif cached is not None and cached.version == first - 1:
+                state = cached
+            else:
+                state = await self._replay_until(conn, case_id, first - 1)
+            for _version, type_, data in found:
+                domain_event = registry.decode(type_, json.loads(data))
+                assert isinstance(domain_event, CaseEvent)
+                state = apply(state, domain_event)
+                if isinstance(domain_event, PARTY_EVENTS):
+                    parties[case_id] = state
+                if isinstance(domain_event, MEETING_EVENTS):
+                    meetings[case_id] = state
+                if isinstance(domain_event, OBLIGATION_EVENTS):
+                    obligations[case_id] = state
+            assert state is not None
+            self._remember(case_id, state)
+            cases.append(case_row(state))
+        if cases:
+            await conn.execute(_CASE_UPSERTS[conn.dialect.name], cases)
+        await _replace(conn, party_view, {case_id: party_rows(s) for case_id, s in parties.items()})
+        await _replace(conn, meeting_view, {case_id: meeting_rows(s) for case_id, s in meetings.items()})
+        await _replace(conn, obligation_view, {case_id: obligation_rows(s) for case_id, s in obligations.items()})
 
     async def _replay_until(self, conn: AsyncConnection, case_id: str, version: int) -> CaseState:
-        rows = (
-            await conn.execute(
-                select(events.c.type, events.c.data)
-                .where(events.c.stream == f"{AGGREGATE}.{case_id}", events.c.stream_version <= version)
-                .order_by(events.c.stream_version)
-            )
-        ).all()
+        rows = (await conn.execute(_STREAM_UP_TO, {"stream": _STREAM_PREFIX + case_id, "version": version})).all()
         return replay(registry.decode(row.type, json.loads(row.data)) for row in rows)
 
     def _remember(self, case_id: str, state: CaseState) -> None:
@@ -314,17 +358,32 @@ class CaseProjection:
         self._states.clear()
 
 
-async def _upsert_case(conn: AsyncConnection, row: dict[str, Any]) -> None:
-    insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = insert_(case_view).values(**row)
-    statement = statement.on_conflict_do_update(
+_STREAM_UP_TO = (
+    select(events.c.type, events.c.data)
+    .where(events.c.stream == bindparam("stream"), events.c.stream_version <= bindparam("version"))
+    .order_by(events.c.stream_version)
+)
+
+
+def _build_case_upsert(dialect: str) -> Any:
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert_(case_view)
+    return statement.on_conflict_do_update(
         index_elements=[case_view.c.case_id],
-        set_={key: statement.excluded[key] for key in row if key != "case_id"},
+        set_={column.name: statement.excluded[column.name] for column in case_view.c if column.name != "case_id"},
     )
-    await conn.execute(statement)
 
 
-async def _replace(conn: AsyncConnection, table: Table, case_id: str, rows: list[dict[str, Any]]) -> None:
-    await conn.execute(delete(table).where(table.c.case_id == case_id))
+# Built once per dialect and executed with each row as parameters (``case_row`` gives every column): building and
+# cache-keying the statement per event cost more than running it.
+_CASE_UPSERTS: Final = {dialect: _build_case_upsert(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+async def _replace(conn: AsyncConnection, table: Table, rows_by_case: dict[str, list[dict[str, Any]]]) -> None:
+    """Each case's rows of ``table`` replaced by the ones given."""
+    case_ids = list(rows_by_case)
+    for start in range(0, len(case_ids), _DELETE_CHUNK):
+        await conn.execute(delete(table).where(table.c.case_id.in_(case_ids[start : start + _DELETE_CHUNK])))
+    rows = [row for case_rows in rows_by_case.values() for row in case_rows]
     if rows:
         await conn.execute(insert(table), rows)
