@@ -374,10 +374,8 @@ def test_the_console_shows_the_case_across_three_services_in_causal_order_all_ve
         by_service[item["service"]][_name(item["envelope"]["type"])] += 1
     assert by_service["mediation"] == MEDIATION_TRAIL
     assert by_service["escrow"] == ESCROW_CASE_TRAIL
-    # From the link into the case on, each complaint's trail (its filing carries its own id as its case).
-    complaints_trail = Counter(name for name in COMPLAINT_TRAIL[2:] for _ in range(11)) + Counter(
-        PARTLY_FIXED_TRAIL[2:]
-    )
+    # Each complaint's whole trail: what it recorded under its own id before its link into the case comes along.
+    complaints_trail = Counter(name for name in COMPLAINT_TRAIL for _ in range(11)) + Counter(PARTLY_FIXED_TRAIL)
     assert by_service["complaints"] == complaints_trail
 
     # Causal order: every cause before its effect, and each service's events in the order of its log.

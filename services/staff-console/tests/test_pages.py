@@ -31,7 +31,7 @@ def staff_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def console(tmp_path: Path, staff_file: Path, service_log: Callable[..., Any]) -> Iterator[TestClient]:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'console.sqlite3'}"
     log = service_log("complaints")
-    filed = log.add(
+    log.add(
         "ComplaintFiled",
         "c-1",
         {
@@ -45,11 +45,16 @@ def console(tmp_path: Path, staff_file: Path, service_log: Callable[..., Any]) -
         },
     )
 
+    # Another complaint, filed under its own case and then linked into a group case.
+    log.add("ComplaintFiled", "c-7", {"complaint_id": "c-7"}, caseid="c-7")
+    log.add("ComplaintLinkedToCase", "c-7", {"case_id": "case-9", "previous_case_id": "c-7"}, caseid="case-9")
+
     async def seed() -> None:
         store = build_store(database_url)
         await store.create_schema(console_metadata)
-        async with store.transaction(CommandContext(actor="test", causationid="seed")) as tx:
-            await ConsoleProjector("COMPLAINTS")(tx, filed)
+        for event in log.events:
+            async with store.transaction(CommandContext(actor="test", causationid="seed")) as tx:
+                await ConsoleProjector("COMPLAINTS")(tx, event)
         await store.close()
 
     asyncio.run(seed())
@@ -153,6 +158,14 @@ def test_signing_out_ends_the_session(console: TestClient) -> None:
     page = console.get("/dashboard")
     assert console.post("/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False).status_code == 303
     assert console.get("/dashboard", headers={"accept": "text/html"}, follow_redirects=False).status_code == 303
+
+
+def test_the_timeline_of_a_group_case_shows_a_linked_complaints_filing(console: TestClient) -> None:
+    sign_in(console, "auditor")
+    page = console.get("/timeline?case=c-7")
+    assert page.url.path == "/cases/case-9/timeline", "a complaint id finds the case it is in now"
+    assert page.text.count('data-verified="true"') == 2 and 'data-verified="false"' not in page.text
+    assert "记录于案件 c-7" in page.text, "the filing says under which case it was recorded"
 
 
 def test_demo_accounts_exist_only_for_the_development_staff(tmp_path: Path) -> None:

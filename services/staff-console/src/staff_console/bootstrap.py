@@ -17,14 +17,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from jinlin.events.registry import EventRegistry
 from jinlin.logging import configure_logging
 from jinlin.metrics import ServiceMetrics
 from jinlin.runtime.service_runtime import ServiceRuntime, Subscription
 from jinlin.service import ServiceSpec
-from jinlin.store import EventStore, create_engines
 from jinlin.web import Readiness, create_service_app
 from staff_console.adapters import keys
+from staff_console.adapters.console_store import ConsoleStore
 from staff_console.adapters.http import (
     routes_auth,
     routes_complaints,
@@ -51,14 +50,15 @@ from staff_console.application.accounts import load_accounts
 from staff_console.application.live import LiveHub
 from staff_console.application.projector import ConsoleProjector
 from staff_console.application.tables import console_metadata
+from staff_console.durables import console_durables
 from staff_console.settings import ConsoleSettings
 
 VERSION = "0.1.0"
 STATIC = Path(__file__).parent / "adapters" / "http" / "static"
 
 
-def build_store(database_url: str) -> EventStore:
-    return EventStore(create_engines(database_url), EventRegistry(SPEC.token))
+def build_store(database_url: str) -> ConsoleStore:
+    return ConsoleStore(database_url, SPEC.token)
 
 
 SPEC = ServiceSpec(
@@ -72,14 +72,14 @@ SPEC = ServiceSpec(
 
 
 def subscriptions(settings: ConsoleSettings, hub: LiveHub) -> list[Subscription]:
-    streams = (
-        ("console-complaints", settings.complaints_stream, "jinlin.complaints.>"),
-        ("console-mediation", settings.mediation_stream, "jinlin.mediation.>"),
-        ("console-escrow", settings.escrow_stream, "jinlin.escrow.>"),
-    )
     return [
-        Subscription(durable=durable, stream=stream, filter_subjects=(subjects,), handler=ConsoleProjector(stream, hub))
-        for durable, stream, subjects in streams
+        Subscription(
+            durable=durable.name,
+            stream=durable.stream,
+            filter_subjects=(durable.subjects,),
+            handler=ConsoleProjector(durable.stream, hub),
+        )
+        for durable in console_durables(settings)
     ]
 
 

@@ -17,6 +17,8 @@ from staff_console.application.tables import complaints
 from staff_console.domain.words import event_name
 
 SERVICE = "complaints"
+TABLES = (complaints,)
+"""What this view writes: emptied and folded again by a rebuild."""
 DEADLINE_APPLIES = frozenset({"filed", "acknowledged", "assigned", "awaiting_information", "escalated"})
 ENDED = frozenset({"closed", "withdrawn", "duplicate"})
 

@@ -31,6 +31,18 @@ from staff_console.application.tables import (
 from staff_console.domain.words import event_name
 
 SERVICE = "escrow"
+TABLES = (
+    escrow_accounts,
+    ledger_balances,
+    balance_points,
+    disbursements,
+    households,
+    bills,
+    event_households,
+    handovers,
+    handover_households,
+)
+"""What this view writes: emptied and folded again by a rebuild."""
 BANK = "escrow_bank"
 
 

@@ -17,6 +17,8 @@ from staff_console.application.tables import mediation_cases
 from staff_console.domain.words import event_name
 
 SERVICE = "mediation"
+TABLES = (mediation_cases,)
+"""What this view writes: emptied and folded again by a rebuild."""
 LIVE = frozenset({"opened", "accepted", "agreement_in_effect"})
 
 

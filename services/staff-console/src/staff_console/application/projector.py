@@ -88,14 +88,7 @@ class ConsoleProjector:
         )
         view = self.views.get(service)
         if view is not None:
-            savepoint = await conn.begin_nested()
-            try:
-                await view(conn, event)
-            except Exception as exc:
-                await savepoint.rollback()
-                _log.warning("console.view_skipped", service=service, type=event.type, error=type(exc).__name__)
-            else:
-                await savepoint.commit()
+            await fold(conn, view, service, event)
         if self.hub is not None:
             notify_after_commit(conn, self.hub)
 
@@ -117,6 +110,20 @@ class ConsoleProjector:
             )
         ).first()
         return row.compound if row else None
+
+
+async def fold(conn: AsyncConnection, view: View, service: str, event: CloudEvent) -> bool:
+    """Fold one event into its service's view, in a savepoint: a view that cannot fold it skips it (logged, by type
+    only: the data may be personal). False when it was skipped."""
+    savepoint = await conn.begin_nested()
+    try:
+        await view(conn, event)
+    except Exception as exc:
+        await savepoint.rollback()
+        _log.warning("console.view_skipped", service=service, type=event.type, error=type(exc).__name__)
+        return False
+    await savepoint.commit()
+    return True
 
 
 def parse_envelope(text: str) -> CloudEvent:

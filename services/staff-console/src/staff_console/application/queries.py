@@ -10,7 +10,6 @@ from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from staff_console.application.complaints_view import ENDED, is_overdue
-from staff_console.application.projector import parse_envelope
 from staff_console.application.tables import (
     balance_points,
     bills,
@@ -25,7 +24,7 @@ from staff_console.application.tables import (
     mediation_cases,
 )
 from staff_console.application.tables import complaints as complaints_table
-from staff_console.domain.timeline import ChainLink, LoggedEvent
+from staff_console.domain.timeline import ChainLink
 
 Row = dict[str, Any]
 FEED_COLUMNS = [c for c in events_log.c if c.name != "envelope"]
@@ -293,32 +292,6 @@ async def handover_household_rows(conn: AsyncConnection, compound_id: str) -> li
 
 
 # -- the timeline ---------------------------------------------------------------------------------------------------
-
-
-async def case_events(conn: AsyncConnection, case_id: str, *, max_rounds: int = 10) -> list[LoggedEvent]:
-    """The case's events (``caseid``), with every event that caused one of them or was caused by one of them,
-    directly or not: an escrow payment that fulfilled a term of the case's agreement belongs to its trail even
-    when it carries the escrow account's own case id."""
-    rows = _rows(await conn.execute(select(events_log).where(events_log.c.caseid == case_id)))
-    seen = {row["id"] for row in rows}
-    frontier = list(rows)
-    for _ in range(max_rounds):
-        if not frontier:
-            break
-        ids = [row["id"] for row in frontier]
-        causes = [row["causationid"] for row in frontier]
-        linked = _rows(
-            await conn.execute(
-                select(events_log).where(
-                    or_(events_log.c.causationid.in_(ids), events_log.c.id.in_(causes)),
-                    events_log.c.id.not_in(list(seen)),
-                )
-            )
-        )
-        frontier = linked
-        seen |= {row["id"] for row in linked}
-        rows += linked
-    return [LoggedEvent(row["service"], parse_envelope(row["envelope"])) for row in rows]
 
 
 async def chain_links(conn: AsyncConnection, positions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], ChainLink]:

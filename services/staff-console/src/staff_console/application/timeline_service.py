@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from staff_console.application import queries
+from staff_console.application.case_trail import case_events
 from staff_console.domain.evidence import FORMAT
 from staff_console.domain.timeline import TimelineEntry, build_timeline, causal_order
 
 
 async def case_timeline(conn: AsyncConnection, case_id: str, services: Collection[str]) -> list[TimelineEntry]:
-    events = [event for event in await queries.case_events(conn, case_id) if event.service in services]
+    events = [event for event in await case_events(conn, case_id) if event.service in services]
     positions = [(e.service, e.sequence + step) for e in events for step in (-1, 1)]
     return build_timeline(events, await queries.chain_links(conn, positions))
 
@@ -22,7 +23,7 @@ async def evidence_document(
     conn: AsyncConnection, case_id: str, services: Collection[str], *, exported_by: str
 ) -> dict[str, Any]:
     """The unsigned evidence document (``domain.evidence`` describes it); the caller signs it."""
-    events = causal_order(event for event in await queries.case_events(conn, case_id) if event.service in services)
+    events = causal_order(event for event in await case_events(conn, case_id) if event.service in services)
     sequences: dict[str, list[int]] = defaultdict(list)
     for event in events:
         sequences[event.service].append(event.sequence)

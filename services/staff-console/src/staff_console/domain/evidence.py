@@ -12,6 +12,10 @@ The file is JSON::
       "signature": "<base64 Ed25519 signature over the RFC 8785 canonical JSON of everything else>"
     }
 
+``events`` are the case's timeline: besides the events carrying the case id, those that caused them or that they
+caused, and each complaint's history from before it joined the case; each keeps the ``caseid`` it was recorded
+with, so the check relies on hashes, links and order, never on case ids.
+
 Per service, ``links`` run without a gap from the case's first event in that service's log to its last, so the
 file shows that nothing between them was removed; the other cases' events in that stretch appear only as their
 hashes (their content is none of this case's business). ``head`` is the newest position the console held, which

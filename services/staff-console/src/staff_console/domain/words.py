@@ -229,8 +229,9 @@ UI: Final[dict[str, tuple[str, str]]] = {
     "timeline.title": ("案件时间线", "Case timeline"),
     "timeline.case": ("案件 {id} 的完整记录", "The whole trail of case {id}"),
     "timeline.lead": (
-        "该案件在各服务中的每一个事件，按因果顺序排列；每条记录都经哈希链校验。",
-        "Every event of the case in every service, in causal order; each checked against its service's hash chain.",
+        "该案件在各服务中的每一个事件（含各投诉并入本案之前的记录），按因果顺序排列；每条记录都经哈希链校验。",
+        "Every event of the case in every service (with each complaint's history from before it joined the case), "
+        "in causal order; each checked against its service's hash chain.",
     ),
     "timeline.search": ("输入案件号或投诉编号", "A case id or complaint id"),
     "timeline.open": ("查看", "Open"),
@@ -242,6 +243,7 @@ UI: Final[dict[str, tuple[str, str]]] = {
     "timeline.some_failed": ("{bad} / {n} 个事件未通过校验", "{bad} of {n} events not verified"),
     "timeline.export": ("导出签名证据文件", "Export signed evidence"),
     "timeline.caused_by": ("起因：", "Caused by: "),
+    "timeline.under_case": ("记录于案件 {id}", "recorded under case {id}"),
     "timeline.command": ("指令", "command"),
     "timeline.services": ("涉及服务", "Services"),
     "timeline.hash": ("哈希", "Hash"),
