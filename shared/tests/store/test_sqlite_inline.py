@@ -5,9 +5,12 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
+from sqlalchemy import exc as sa_exc
+
 from jinlin.events import DomainEvent, EventRegistry
 from jinlin.store import CommandContext, EventStore, Stream, create_engines
-from jinlin.store.sqlite_inline import _runs_in_place
+from jinlin.store.sqlite_inline import _runs_in_place, run_in_place
 
 registry = EventRegistry("inline")
 
@@ -68,3 +71,14 @@ async def test_a_write_lock_held_by_another_process_is_waited_for_without_stalli
         release.set()
         holder.join()
         await store.close()
+
+
+def test_a_statement_run_in_place_fails_as_sqlalchemy_would() -> None:
+    connection = sqlite3.connect(":memory:")
+    run_in_place(connection, "CREATE TABLE t (x INTEGER PRIMARY KEY)")
+    run_in_place(connection, "INSERT INTO t VALUES (?)", [(1,)], many=True)
+    with pytest.raises(sa_exc.IntegrityError):
+        run_in_place(connection, "INSERT INTO t VALUES (?)", (1,))
+    # "Database or disk is full", a lock...: operational errors, which consumers retry instead of dead-lettering.
+    with pytest.raises(sa_exc.OperationalError):
+        run_in_place(connection, "SELECT * FROM missing")

@@ -14,17 +14,32 @@ ADR 2 are unchanged. A group closes when nobody else is waiting, or when it reac
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+
+from jinlin.store.sqlite_inline import DriverSavepoint, WriteLockedConnection
+
+
+class _Savepoint(Protocol):
+    @property
+    def is_active(self) -> bool: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
 
 
 @dataclass
 class _Group:
     connection: AsyncConnection
     transaction: AsyncTransaction
+    # The SQLite writer's own driver connection, where savepoints go straight to it (see sqlite_inline).
+    driver: sqlite3.Connection | None = None
     members: int = 0
     committed: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
@@ -58,7 +73,7 @@ class GroupCommitter:
             group = self._open or await self._open_group()
             group.members += 1
             # The first member needs no savepoint: should it fail, the whole transaction holds its work alone.
-            savepoint = await group.connection.begin_nested() if group.members > 1 else None
+            savepoint = await self._savepoint(group) if group.members > 1 else None
             try:
                 yield group.connection
             except BaseException as failure:
@@ -81,7 +96,12 @@ class GroupCommitter:
         # The commit is everybody's: one member's cancellation must not cancel it for the others.
         await asyncio.shield(group.committed)
 
-    async def _undo_member(self, group: _Group, savepoint: AsyncTransaction, failure: BaseException) -> bool:
+    async def _savepoint(self, group: _Group) -> _Savepoint:
+        if group.driver is not None:
+            return DriverSavepoint(group.driver, f"member_{group.members}")
+        return await group.connection.begin_nested()
+
+    async def _undo_member(self, group: _Group, savepoint: _Savepoint, failure: BaseException) -> bool:
         """Roll back one member's work; True when the group can go on without it.
 
         When the database itself dropped the whole transaction (SQLite does on "database or disk is full"), the
@@ -112,10 +132,13 @@ class GroupCommitter:
         try:
             transaction = await connection.begin()
             await self._lock_for_append(connection)
+            driver = (await connection.get_raw_connection()).driver_connection
         except BaseException:
             await connection.close()
             raise
-        self._open = _Group(connection, transaction)
+        self._open = _Group(
+            connection, transaction, driver.sqlite if isinstance(driver, WriteLockedConnection) else None
+        )
         return self._open
 
     async def _close_if_idle(self, group: _Group) -> None:

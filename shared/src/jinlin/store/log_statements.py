@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jinlin.store.schema import events, idempotency, processed_messages
+from jinlin.store.sqlite_inline import run_in_place
 
 
 class EventRow(NamedTuple):
@@ -136,14 +136,11 @@ class SqliteStatements:
         self.connection = connection
 
     def _run(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
-        return self.connection.execute(sql, parameters).fetchall()
+        rows: list[Any] = run_in_place(self.connection, sql, parameters).fetchall()
+        return rows
 
     def _insert(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        try:
-            self.connection.executemany(sql, rows)
-        except sqlite3.IntegrityError as exc:
-            # As SQLAlchemy would raise it, so that callers handle one exception whatever the path.
-            raise IntegrityError(sql, rows, exc) from exc
+        run_in_place(self.connection, sql, rows, many=True)
 
     async def stream_rows(self, stream: str, from_version: int) -> Sequence[EventRow]:
         return [EventRow._make(row) for row in self._run(_SQLITE_STREAM_EVENTS, (stream, from_version))]
@@ -169,4 +166,4 @@ class SqliteStatements:
 
     async def claim_message(self, consumer: str, event_id: str, at: str) -> bool:
         sql = _insert_sql("processed_messages", ("consumer", "event_id", "processed_at")) + " ON CONFLICT DO NOTHING"
-        return self.connection.execute(sql, (consumer, event_id, at)).rowcount == 1
+        return bool(run_in_place(self.connection, sql, (consumer, event_id, at)).rowcount == 1)
