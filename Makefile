@@ -48,8 +48,9 @@ $(BROWSER):
 test: lint $(BROWSER)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
-# The benchmark suite (not part of `make test`): writes docs/benchmarks.md and its plots. ~15 minutes; BENCH_QUICK=1
-# for a ~2-minute smoke run. wrk, the HTTP load generator, comes from Debian's packages.
+# The benchmark suite (not part of `make test`): writes docs/benchmarks.md and its plots. ~20 minutes (stores of 10k,
+# 100k and 1M events); BENCH_QUICK=1 for a ~2-minute smoke run. wrk, the HTTP load generator, comes from Debian's
+# packages.
 bench: $(INSTALLED)
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python -m bench.run
