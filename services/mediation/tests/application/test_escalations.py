@@ -1,6 +1,8 @@
 """Opening cases from escalations (the consumer's handler, on a real store, without NATS): one case per case id,
 however many complaints' events and deliveries come; bad input refused for good."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from jinlin.events import CloudEvent
@@ -69,7 +71,13 @@ async def test_a_later_escalation_adds_complaints_and_one_after_an_ending_reopen
         headers=headers,
     )  # fmt: skip
     assert declined.status_code == 200
-    again = complaints_relay.escalation("case-grow", "c-1", ["c-1", "c-3"], reason="行政处理后仍未解决")
+    # A sibling of the first round, escalated before the decline but delivered after it: a duplicate, not a new round.
+    late = complaints_relay.escalation("case-grow", "c-3", ["c-1", "c-3"], at=datetime(2026, 11, 1, 8, 0, tzinfo=UTC))
+    await take_in(context, late)
+    state, _ = await read_case(context.store, "case-grow")
+    assert state is not None and state.status.value == "declined"
+    later = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    again = complaints_relay.escalation("case-grow", "c-1", ["c-1", "c-3"], reason="行政处理后仍未解决", at=later)
     await take_in(context, again)
     state, _ = await read_case(context.store, "case-grow")
     assert state is not None and (state.status.value, state.rounds, state.reason) == ("opened", 2, "行政处理后仍未解决")

@@ -11,6 +11,7 @@ Residents appear in the escalation as a person reference and a name sealed with 
 are copied as they are (mediation cannot open them, and must not try).
 """
 
+from datetime import UTC, datetime
 from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -105,12 +106,21 @@ class Escalations:
                 escalation_event_id=event.id,
                 at=instant_for(state, self.context.clock()),
                 category_code=data.category_code,
+                escalated_at=_escalated_at(event),
             )
         except DomainError as refusal:
             # A case whose agreement already took effect cannot take in more complaints; nor can an invalid one be
             # opened. Nothing will change that on a retry: the dead letter tells the desk why.
             raise PermanentError(f"case {data.case_id}: {refusal}") from None
         await record(tx, state, new_events)
+
+
+def _escalated_at(event: CloudEvent) -> datetime | None:
+    """When the desk escalated: a late duplicate of an earlier round is told from a new escalation by it."""
+    try:
+        return datetime.fromisoformat(event.time).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None
 
 
 def escalation_subscription(stream: str, context: MediationContext) -> Subscription:
