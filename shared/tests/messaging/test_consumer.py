@@ -1,6 +1,7 @@
 """Durable consumers apply each event exactly once, retry transient failures and dead-letter what cannot be done."""
 
 import asyncio
+import contextlib
 import random
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -400,3 +401,62 @@ async def test_consumer_config_retries_on_the_server_without_dropping(
     assert config.backoff == [11.0, 15.0], "each ack deadline is the allowance plus the retry delay"
     assert config.max_deliver == -1, "the bound is enforced by the consumer, which dead-letters instead of dropping"
     assert config.filter_subjects == [SUBJECTS] or config.filter_subject == SUBJECTS
+
+
+@pytest.mark.parametrize("late_starts", [False, True], ids=["in-order", "late-starts"])
+async def test_messages_are_handled_together_but_applied_in_stream_order(
+    store: EventStore,
+    reader: EventStore,
+    nc: Client,
+    js: JetStreamContext,
+    append_things: Any,
+    eventually: Any,
+    running: Running,
+    monkeypatch: pytest.MonkeyPatch,
+    late_starts: bool,
+) -> None:
+    """The messages in hand are handled concurrently (their transactions share commits), yet each handler runs after
+    the one of the message delivered before it, as one at a time; also when transactions do not begin in the order
+    they were asked for (a store that waits before its write section)."""
+    events = await publish_things(store, nc, append_things, 120)
+    if late_starts:
+        real_transaction = reader.transaction
+
+        @contextlib.asynccontextmanager
+        async def late(context: Any) -> AsyncIterator[Transaction]:
+            await asyncio.sleep(random.uniform(0, 0.003))
+            async with real_transaction(context) as tx:
+                yield tx
+
+        monkeypatch.setattr(reader, "transaction", late)
+    order: list[int] = []
+    in_hand: list[int] = []
+    handling = 0
+
+    async def slow_and_uneven(tx: Transaction, event: CloudEvent) -> None:
+        await asyncio.sleep(random.uniform(0, 0.004))
+        await record_effect(tx, event)
+        order.append(event.sequence)
+
+    consumer = new_consumer(nc, reader, slow_and_uneven, batch_size=40)
+    real_apply = consumer._apply
+
+    async def counting_apply(*args: Any) -> bool:
+        nonlocal handling
+        handling += 1
+        in_hand.append(handling)
+        try:
+            return await real_apply(*args)
+        finally:
+            handling -= 1
+
+    consumer._apply = counting_apply  # type: ignore[method-assign,assignment]
+    running.start(consumer)
+
+    async def done() -> bool:
+        return sum((await applied(reader)).values()) >= 120 and await all_acked(js)
+
+    await eventually(done, what="all 120 events applied and acked")
+    assert await applied(reader) == Counter({event.id: 1 for event in events})
+    assert order == [event.sequence for event in events], "applied in stream order"
+    assert max(in_hand) > 1, "several messages were in their transactions at once"

@@ -336,3 +336,30 @@ async def _writers_waiting(store: EventStore, count: int) -> bool:
     query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
     async with store.engines.reader.connect() as conn:
         return bool((await conn.execute(query)).scalar_one() >= count)
+
+
+async def test_a_running_relay_records_its_position_now_and_then_not_per_commit(
+    store: EventStore, nc: Client, js: JetStreamContext, append_things: Any, read_stream: Any, eventually: Any
+) -> None:
+    """Each record is a write transaction competing with the commands: once per interval, and when it stops."""
+    relay = Relay(store, nc, stream=STREAM, position_interval=60)
+    recorded: list[int] = []
+    real_set_position = store.set_position
+
+    async def counting(name: str, position: int) -> None:
+        recorded.append(position)
+        await real_set_position(name, position)
+
+    store.set_position = counting  # type: ignore[method-assign]
+    running = asyncio.create_task(relay.run())
+    try:
+        for n in range(10):
+            await append_things(store, 1, start=n)
+            relay.notify()
+            await eventually(lambda n=n: _published(relay, n + 1), timeout=5, what=f"event {n + 1} published")
+        assert len(recorded) <= 1, f"recorded after every commit: {recorded}"
+    finally:
+        await relay.stop()
+    assert running.done()
+    assert await store.position("relay") == 10, "the position is recorded when the relay stops"
+    await assert_stream_is_the_log(js, store, read_stream)

@@ -11,6 +11,12 @@ relay reads the stream's last sequence and checks every message it has not itsel
 not the log's event at its position (someone else published into the stream, or the store was replaced) stops
 the relay loudly instead of letting it skip an event. The position recorded in the store (``positions`` row
 ``relay``) is written only after the acks; it bounds what needs checking and feeds the lag metric.
+
+The running relay (:meth:`Relay.run`) is woken by every commit (:meth:`Relay.notify`) and publishes at once. It
+records its position every ``position_interval`` seconds or ``batch_size`` events (and when it stops), not after
+every batch: each record is a write transaction of its own, with its own wait for the disk, competing for the
+store's write lock with the commands it relays. A position recorded late only means a few more messages to check
+after a restart.
 """
 
 import asyncio
@@ -82,6 +88,7 @@ class Relay:
         poll_interval: float = 0.1,
         ack_timeout: float = 10.0,
         max_backoff: float = 5.0,
+        position_interval: float = 1.0,
         position_name: str = "relay",
         log: FilteringBoundLogger | None = None,
     ) -> None:
@@ -95,6 +102,7 @@ class Relay:
         self.poll_interval = poll_interval
         self.ack_timeout = ack_timeout
         self.max_backoff = max_backoff
+        self.position_interval = position_interval
         self.position_name = position_name
         self.log = (log or structlog.get_logger()).bind(relay=stream)
         self.published: int | None = None
@@ -106,14 +114,23 @@ class Relay:
         self._stopping = False
         self._running: asyncio.Task[None] | None = None
         self._stream_ensured = False
+        self._recorded: int | None = None
+        """The position last written to the store by this relay."""
+        self._recorded_at = float("-inf")
 
     # -- the one-shot step -------------------------------------------------------------------------
 
     async def publish_pending(self) -> int:
-        """Publish every committed event the stream does not hold yet; return how many were published.
+        """Publish every committed event the stream does not hold yet, then record the position; return how many
+        were published.
 
         Raises on NATS or store errors, and :class:`RelayDivergedError` (``run()`` logs, backs off and resumes).
         """
+        count = await self._publish_pending()
+        await self._record_position()
+        return count
+
+    async def _publish_pending(self) -> int:
         count = 0
         refused_at, refusals = -1, 0
         while True:
@@ -136,8 +153,25 @@ class Relay:
             finally:
                 count += self.published - after
                 self.published_total += self.published - after
-            if self._in_sync:
-                await self.store.set_position(self.position_name, self.published)
+            if self._position_due():
+                await self._record_position()  # a long catch-up records its progress as it goes
+
+    def _position_due(self) -> bool:
+        """Record now? Every ``position_interval`` seconds, or every ``batch_size`` events: a restart then checks
+        at most that many messages one by one."""
+        if self.published is None:
+            return False
+        unrecorded = self.published - (self._recorded or 0)
+        elapsed = asyncio.get_running_loop().time() - self._recorded_at
+        return unrecorded >= self.batch_size or (unrecorded > 0 and elapsed >= self.position_interval)
+
+    async def _record_position(self) -> None:
+        """Write the acknowledged position to the store, if it moved (only positions the stream confirmed)."""
+        if not self._in_sync or self.published is None or self.published == self._recorded:
+            return
+        published = self.published
+        await self.store.set_position(self.position_name, published)
+        self._recorded, self._recorded_at = published, asyncio.get_running_loop().time()
 
     async def _sync_with_stream(self) -> None:
         """Take the stream's last sequence as the resume point, once every message past what this relay saw
@@ -219,7 +253,9 @@ class Relay:
             while not self._stopping:
                 self._wake.clear()
                 try:
-                    await self.publish_pending()
+                    await self._publish_pending()
+                    if self._position_due():
+                        await self._record_position()  # also when idle: the loop comes round every poll
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
@@ -234,6 +270,8 @@ class Relay:
         finally:
             self._running = None
             await self.publisher.close()
+            with contextlib.suppress(Exception):
+                await self._record_position()
 
     def _log_failure(self, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"
@@ -245,6 +283,8 @@ class Relay:
             self.log.warning("relay.failed", error=error)
 
     async def _sleep(self, seconds: float) -> None:
+        if self._wake.is_set():
+            return  # committed meanwhile: straight on, without a trip round the event loop
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
 
