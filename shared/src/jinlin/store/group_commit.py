@@ -61,6 +61,11 @@ class GroupCommitter:
         self._waiting = 0
         self._open: _Group | None = None
 
+    @property
+    def in_place_driver(self) -> sqlite3.Connection | None:
+        """The open group's SQLite driver connection, for statements run in place (None elsewhere)."""
+        return self._open.driver if self._open is not None else None
+
     @asynccontextmanager
     async def member(self) -> AsyncIterator[AsyncConnection]:
         """One caller's transaction: a savepoint in the open group. Exits once the group's commit is durable."""

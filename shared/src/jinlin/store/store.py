@@ -23,7 +23,6 @@ from jinlin.store.log_statements import EventRow, LogStatements, PortableStateme
 from jinlin.store.projection import LogBatch, Projection, apply_batch
 from jinlin.store.records import ANY_VERSION, CommandContext, StoredEvent, StoredResponse, Stream
 from jinlin.store.schema import events, kernel_metadata, positions
-from jinlin.store.sqlite_inline import WriteLockedConnection
 
 
 def utc_now() -> str:
@@ -105,7 +104,9 @@ class EventStore:
             async with self._committer.member() as conn:
                 # The log's tail as the group's previous member left it: one look per group, not per command.
                 known_tail = self._group_tail[1] if self._group_tail and self._group_tail[0] is conn else None
-                tx = Transaction(self, conn, context, known_tail, await _statements_for(conn))
+                driver = self._committer.in_place_driver
+                statements = SqliteStatements(driver) if driver is not None else PortableStatements(conn)
+                tx = Transaction(self, conn, context, known_tail, statements)
                 yield tx
                 if tx.tail is not None:
                     self._group_tail = (conn, tx.tail)
@@ -274,14 +275,6 @@ def _stored_response(row: ResponseRow | None) -> StoredResponse | None:
         headers=json.loads(row.headers),
         fingerprint=row.fingerprint,
     )
-
-
-async def _statements_for(conn: AsyncConnection) -> LogStatements:
-    """Straight to the driver on the SQLite writer, through SQLAlchemy elsewhere (see :mod:`log_statements`)."""
-    driver = (await conn.get_raw_connection()).driver_connection
-    if isinstance(driver, WriteLockedConnection):
-        return SqliteStatements(driver.sqlite)
-    return PortableStatements(conn)
 
 
 class Transaction:
